@@ -1,0 +1,14 @@
+namespace Analytics.Actors.Aggregation;
+
+/// <summary>The breakdowns the stats are kept by; one aggregator actor per key per dimension.</summary>
+public enum StatsDimension
+{
+    /// <summary>Per model name as recorded.</summary>
+    Model,
+
+    /// <summary>Per canonical provider.</summary>
+    Provider,
+
+    /// <summary>Per agent id.</summary>
+    Agent,
+}

@@ -1,0 +1,49 @@
+using Analytics.Actors.Pricing;
+using Analytics.Actors.Sync;
+
+namespace Analytics.Actors;
+
+/// <summary>
+/// Settings of the usage analytics, bound from the <c>Analytics</c> configuration section
+/// (appsettings.json, environment variables such as <c>Analytics__BufferCapacity=50000</c>, command line).
+/// Every value is checked at start by <see cref="AnalyticsOptionsValidator"/>.
+/// </summary>
+public sealed class AnalyticsOptions
+{
+    /// <summary>The configuration section these options bind from.</summary>
+    public const string SectionName = "Analytics";
+
+    /// <summary>Total ingress ring slots. Default 10,000 (as the reference crate); 16..16,777,216.</summary>
+    public int BufferCapacity { get; set; } = 10_000;
+
+    /// <summary>Ring shards; 0 (default) picks one per core, at most 8; else 1..64.</summary>
+    public int IngressShards { get; set; }
+
+    /// <summary>Most events the pump drains before yielding to other messages. Default 4,096; 1..1,000,000.</summary>
+    public int DrainBatchSize { get; set; } = 4_096;
+
+    /// <summary>
+    /// Safety-net drain period; the pump is normally woken by the first write after it went idle.
+    /// Default 00:00:00.100; 1 ms..1 min.
+    /// </summary>
+    public TimeSpan DrainInterval { get; set; } = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>Timeout of stats Asks made by the host and helpers. Default 00:00:10; 1 ms..10 min.</summary>
+    public TimeSpan AskTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Price catalog settings (<c>Analytics:Pricing</c>).</summary>
+    public PricingOptions Pricing { get; set; } = new();
+
+    /// <summary>Upstream sync settings (<c>Analytics:Sync</c>); sync is off until an endpoint is set.</summary>
+    public SyncOptions Sync { get; set; } = new();
+
+    /// <summary>Returns a copy, so callers can tweak options without touching a shared instance.</summary>
+    /// <returns>A member-wise copy.</returns>
+    public AnalyticsOptions Clone()
+    {
+        var copy = (AnalyticsOptions)MemberwiseClone();
+        copy.Pricing = Pricing.Clone();
+        copy.Sync = Sync.Clone();
+        return copy;
+    }
+}

@@ -1,0 +1,45 @@
+using Akka.Hosting;
+using Analytics.Actors.Hosting;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace Analytics.Host;
+
+/// <summary>Builds the generic host the commands run in: configuration, logging to stderr, Akka, analytics.</summary>
+internal static class AnalyticsHost
+{
+    /// <summary>
+    /// Builds the host. Configuration layers, later wins: appsettings.json next to the binary, the
+    /// <paramref name="configFile"/>, <paramref name="overrides"/> (tests), environment variables,
+    /// then <c>--Section:Key=value</c> switches.
+    /// </summary>
+    public static IHost Build(string? configFile, IReadOnlyList<string> configurationArgs, IDictionary<string, string?>? overrides = null)
+    {
+        var builder = Microsoft.Extensions.Hosting.Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings
+        {
+            ContentRootPath = AppContext.BaseDirectory,
+        });
+        builder.Configuration.AddJsonFile(Path.Combine(AppContext.BaseDirectory, "appsettings.json"), optional: true);
+        if (configFile is not null) builder.Configuration.AddJsonFile(Path.GetFullPath(configFile), optional: false);
+        if (overrides is not null) builder.Configuration.AddInMemoryCollection(overrides);
+        builder.Configuration.AddEnvironmentVariables();
+        builder.Configuration.AddCommandLine([.. configurationArgs]);
+
+        // stdout carries the report (one JSON object with --format json), so every log line goes to stderr.
+        builder.Logging.AddConfiguration(builder.Configuration.GetSection("Logging"));
+        builder.Logging.AddSimpleConsole(o => o.SingleLine = true);
+        builder.Services.Configure<Microsoft.Extensions.Logging.Console.ConsoleLoggerOptions>(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
+
+        builder.Services.AddUsageAnalytics(builder.Configuration);
+        builder.Services.AddAkka("analytics", akka => akka
+            .ConfigureLoggers(loggers =>
+            {
+                loggers.ClearLoggers();
+                loggers.AddLoggerFactory();
+            })
+            .WithUsageAnalytics());
+        return builder.Build();
+    }
+}

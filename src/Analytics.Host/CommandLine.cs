@@ -1,0 +1,98 @@
+namespace Analytics.Host;
+
+/// <summary>The parsed command line of the host.</summary>
+internal sealed record CommandLine
+{
+    public const string Usage =
+        """
+        usage: Analytics.Host replay <usage-log.jsonl> [--format table|json] [--config <settings.json>] [--Analytics:Key=value ...]
+
+          replay     record every line of a JSON Lines usage log through the recorder and print a usage report
+          --format   table (default, readable) or json (one JSON object on stdout, snake_case)
+          --config   an extra JSON settings file layered over the defaults (see config/analytics.sample.json)
+          --Analytics:Key=value   any configuration key, as in appsettings.json (also settable as Analytics__Key env vars)
+        """;
+
+    public required string Command { get; init; }
+    public required string LogPath { get; init; }
+    public string Format { get; init; } = "table";
+    public string? ConfigFile { get; init; }
+
+    /// <summary>Arguments handed to the configuration system (<c>--Section:Key=value</c> switches).</summary>
+    public IReadOnlyList<string> ConfigurationArgs { get; init; } = [];
+
+    /// <summary>Parses <paramref name="args"/>; on failure returns null and a one-line reason.</summary>
+    public static CommandLine? Parse(string[] args, out string? error)
+    {
+        error = null;
+        if (args.Length == 0)
+        {
+            error = "no command given (expected: replay <usage-log.jsonl>)";
+            return null;
+        }
+        if (args[0] != "replay")
+        {
+            error = $"unknown command '{args[0]}' (expected: replay)";
+            return null;
+        }
+
+        string? path = null, format = null, config = null;
+        var configArgs = new List<string>();
+        for (var i = 1; i < args.Length; i++)
+        {
+            var arg = args[i];
+            if (TryOption(args, ref i, "--format", out var value, ref error)) format = value;
+            else if (error is null && TryOption(args, ref i, "--config", out value, ref error)) config = value;
+            else if (error is not null) return null;
+            else if (arg.StartsWith("--", StringComparison.Ordinal) && arg.Contains(':'))
+            {
+                configArgs.Add(arg);
+                // "--Section:Key value" form: keep the value with its key.
+                if (!arg.Contains('=') && i + 1 < args.Length && !args[i + 1].StartsWith("--", StringComparison.Ordinal)) configArgs.Add(args[++i]);
+            }
+            else if (arg.StartsWith('-'))
+            {
+                error = $"unknown option '{arg}'";
+                return null;
+            }
+            else if (path is null) path = arg;
+            else
+            {
+                error = $"unexpected argument '{arg}' (only one usage log can be replayed)";
+                return null;
+            }
+        }
+
+        if (path is null)
+        {
+            error = "replay needs a usage log path";
+            return null;
+        }
+        format ??= "table";
+        if (format is not ("table" or "json"))
+        {
+            error = $"--format must be 'table' or 'json' (got '{format}')";
+            return null;
+        }
+        return new CommandLine { Command = args[0], LogPath = path, Format = format, ConfigFile = config, ConfigurationArgs = configArgs };
+    }
+
+    private static bool TryOption(string[] args, ref int i, string name, out string? value, ref string? error)
+    {
+        value = null;
+        var arg = args[i];
+        if (arg.StartsWith(name + "=", StringComparison.Ordinal))
+        {
+            value = arg[(name.Length + 1)..];
+            return true;
+        }
+        if (arg != name) return false;
+        if (i + 1 >= args.Length)
+        {
+            error = $"{name} needs a value";
+            return false;
+        }
+        value = args[++i];
+        return true;
+    }
+}

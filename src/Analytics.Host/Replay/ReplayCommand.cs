@@ -1,0 +1,95 @@
+using Akka.Hosting;
+using Analytics.Actors;
+using Analytics.Actors.Hosting;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+
+namespace Analytics.Host.Replay;
+
+/// <summary>
+/// <c>replay</c>: records every line of a usage log through the same recorder a library user gets, asks
+/// for the stats, stops the host (which flushes sync) and prints the report.
+/// </summary>
+internal static class ReplayCommand
+{
+    private const int MaxErrorLines = 1_000;
+
+    public static async Task<int> RunAsync(CommandLine command, TextWriter stdout, TextWriter stderr, IDictionary<string, string?>? overrides = null)
+    {
+        if (!File.Exists(command.LogPath))
+        {
+            await stderr.WriteLineAsync($"error: usage log '{command.LogPath}' not found");
+            return ExitCodes.BadArguments;
+        }
+        if (command.ConfigFile is not null && !File.Exists(command.ConfigFile))
+        {
+            await stderr.WriteLineAsync($"error: settings file '{command.ConfigFile}' not found");
+            return ExitCodes.BadArguments;
+        }
+
+        using var host = AnalyticsHost.Build(command.ConfigFile, command.ConfigurationArgs, overrides);
+        try
+        {
+            await host.StartAsync();
+        }
+        catch (Exception e) when (e is OptionsValidationException or InvalidOperationException or FormatException)
+        {
+            await stderr.WriteLineAsync($"error: invalid configuration: {e.Message}");
+            return ExitCodes.BadArguments;
+        }
+
+        var recorder = host.Services.GetRequiredService<UsageRecorder>();
+        var options = host.Services.GetRequiredService<IOptions<AnalyticsOptions>>().Value;
+        long lines = 0, recorded = 0, skipped = 0;
+        using (var reader = new StreamReader(command.LogPath))
+        {
+            while (await reader.ReadLineAsync() is { } line)
+            {
+                lines++;
+                if (string.IsNullOrWhiteSpace(line)) continue; // blank lines separate nothing in JSON Lines
+                var entry = UsageLogParser.Parse(line, out var error);
+                if (entry is null || !await RecordAsync(recorder, entry, e => error = e))
+                {
+                    skipped++;
+                    if (skipped <= MaxErrorLines) await stderr.WriteLineAsync($"{command.LogPath}:{lines}: skipped: {error}");
+                    else if (skipped == MaxErrorLines + 1) await stderr.WriteLineAsync($"{command.LogPath}: more skipped lines; only the count is reported from here on");
+                    continue;
+                }
+                recorded++;
+            }
+        }
+
+        var registry = host.Services.GetRequiredService<ActorRegistry>();
+        var stats = await registry.GetUsageStatsAsync(options.AskTimeout);
+        await host.StopAsync();
+
+        var report = new ReplayReport { Source = command.LogPath, Lines = lines, Recorded = recorded, SkippedLines = skipped, Stats = stats };
+        await stdout.WriteLineAsync(command.Format == "json" ? report.ToJson() : report.ToTable());
+        return ExitCodes.Ok;
+    }
+
+    /// <summary>Replay never drops: when the ring is full it waits for the pump and tries again.</summary>
+    private static async ValueTask<bool> RecordAsync(UsageRecorder recorder, UsageLogEntry e, Action<string> onError)
+    {
+        var spins = 0;
+        while (true)
+        {
+            bool accepted;
+            try
+            {
+                accepted = e.Failed
+                    ? recorder.TryRecordFailed(e.Model, e.AgentId, e.ProviderId, e.ErrorCode, e.ErrorMessage, e.Provider, e.DurationMs, e.EventId, e.TimestampMs)
+                    : recorder.TryRecordCompleted(e.Model, e.Usage, e.AgentId, e.ProviderId, e.Provider, e.CostMicros, e.DurationMs, e.TimeToFirstTokenMs, e.EventId, e.TimestampMs);
+            }
+            catch (ArgumentException ex)
+            {
+                onError(ex.Message);
+                return false;
+            }
+            if (accepted) return true;
+            if (++spins < 64) Thread.Yield();
+            else await Task.Delay(1);
+        }
+    }
+}
