@@ -1,0 +1,107 @@
+using Analytics.Actors;
+using Analytics.Actors.Hosting;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+
+namespace Analytics.Tests.Hosting;
+
+public sealed class AnalyticsOptionsSpecs
+{
+    private static ServiceProvider Build(IConfiguration configuration)
+    {
+        var services = new ServiceCollection();
+        services.AddUsageAnalytics(configuration);
+        return services.BuildServiceProvider();
+    }
+
+    [Fact]
+    public void Defaults_are_the_documented_ones()
+    {
+        var o = new AnalyticsOptions();
+        Assert.Equal(10_000, o.BufferCapacity);
+        Assert.Equal(0, o.IngressShards);
+        Assert.Equal(4_096, o.DrainBatchSize);
+        Assert.Equal(TimeSpan.FromMilliseconds(100), o.DrainInterval);
+        Assert.Equal(TimeSpan.FromSeconds(10), o.AskTimeout);
+    }
+
+    [Fact]
+    public void Environment_variables_with_double_underscores_bind_and_size_the_recorder()
+    {
+        const string prefix = "ANALYTICS_OPTIONS_SPEC_";
+        Environment.SetEnvironmentVariable(prefix + "Analytics__BufferCapacity", "50000");
+        Environment.SetEnvironmentVariable(prefix + "Analytics__DrainInterval", "00:00:00.250");
+        try
+        {
+            var configuration = new ConfigurationBuilder().AddEnvironmentVariables(prefix).Build();
+            using var sp = Build(configuration);
+
+            var options = sp.GetRequiredService<IOptions<AnalyticsOptions>>().Value;
+            Assert.Equal(50_000, options.BufferCapacity);
+            Assert.Equal(TimeSpan.FromMilliseconds(250), options.DrainInterval);
+            Assert.Equal(50_000, sp.GetRequiredService<UsageRecorder>().Capacity);
+            Assert.Same(sp.GetRequiredService<UsageRecorder>(), sp.GetRequiredService<UsageRecorder>());
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable(prefix + "Analytics__BufferCapacity", null);
+            Environment.SetEnvironmentVariable(prefix + "Analytics__DrainInterval", null);
+        }
+    }
+
+    [Fact]
+    public void Every_bad_value_is_reported_with_its_key_range_and_value()
+    {
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Analytics:BufferCapacity"] = "8",
+            ["Analytics:IngressShards"] = "100",
+            ["Analytics:DrainBatchSize"] = "0",
+            ["Analytics:DrainInterval"] = "00:05:00",
+            ["Analytics:AskTimeout"] = "00:00:00",
+        }).Build();
+        using var sp = Build(configuration);
+
+        var e = Assert.Throws<OptionsValidationException>(() => sp.GetRequiredService<IOptions<AnalyticsOptions>>().Value);
+
+        Assert.Contains("Analytics:BufferCapacity must be between 16 and 16777216 (got 8).", e.Failures);
+        Assert.Contains("Analytics:IngressShards must be 0 (auto) or between 1 and 64 (got 100).", e.Failures);
+        Assert.Contains("Analytics:DrainBatchSize must be between 1 and 1000000 (got 0).", e.Failures);
+        Assert.Contains("Analytics:DrainInterval must be between 00:00:00.0010000 and 00:01:00 (got 00:05:00).", e.Failures);
+        Assert.Contains("Analytics:AskTimeout must be between 00:00:00.0010000 and 00:10:00 (got 00:00:00).", e.Failures);
+    }
+
+    [Fact]
+    public void A_value_of_the_wrong_type_names_the_key()
+    {
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Analytics:BufferCapacity"] = "lots",
+        }).Build();
+        using var sp = Build(configuration);
+
+        var e = Assert.Throws<InvalidOperationException>(() => sp.GetRequiredService<IOptions<AnalyticsOptions>>().Value);
+        Assert.Contains("Analytics:BufferCapacity", e.Message);
+    }
+
+    [Fact]
+    public void An_unknown_key_is_an_error_not_a_silent_default()
+    {
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Analytics:BufferSize"] = "100",
+        }).Build();
+        using var sp = Build(configuration);
+
+        var e = Assert.Throws<InvalidOperationException>(() => sp.GetRequiredService<IOptions<AnalyticsOptions>>().Value);
+        Assert.Contains("BufferSize", e.Message);
+    }
+
+    [Fact]
+    public void Validation_of_good_options_passes()
+    {
+        AnalyticsOptionsValidator.ThrowIfInvalid(new AnalyticsOptions { BufferCapacity = 16, IngressShards = 64 });
+        Assert.True(new AnalyticsOptionsValidator().Validate(null, new AnalyticsOptions()).Succeeded);
+    }
+}
