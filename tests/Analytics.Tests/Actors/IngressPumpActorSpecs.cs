@@ -267,4 +267,28 @@ public sealed class IngressPumpActorSpecs(ITestOutputHelper output) : PumpHarnes
         Assert.Equal(45, subscription.Dropped);
         Assert.Equal(45, stats.Ingress.SubscriberDropped);
     }
+
+    [Fact]
+    public async Task Pre_built_events_are_taken_as_given_and_keep_their_ids()
+    {
+        var (recorder, pump) = StartPump();
+        using var subscription = recorder.Subscribe();
+        Assert.True(recorder.Record(new LlmRequestCompleted
+        {
+            EventId = "pre-1", TimestampMs = 1_234, AgentId = "a", Model = "alpha-1", Provider = "OpenAI",
+            InputTokens = 1_000_000, OutputTokens = 0, CostMicros = 5, Unpriced = false,
+        }));
+        Assert.True(recorder.Record(new LlmRequestCompleted { Model = "private-x", Provider = "acme", CostMicros = 0, Unpriced = true }));
+        Assert.True(recorder.TryRecord(new LlmRequestFailed { Model = "beta-1", Provider = "anthropic", ErrorCode = "e" }));
+
+        var stats = await StatsAsync(pump);
+
+        Assert.Equal(5, stats.ByModel["alpha-1"].CostMicros); // the event's cost, not the catalog's 2,000,000
+        Assert.Equal(1, stats.ByProvider["openai"].Requests);
+        Assert.Equal(1, stats.ByModel["private-x"].UnpricedRequests);
+        Assert.Equal(1, stats.ByModel["beta-1"].Failed);
+        Assert.True(subscription.Reader.TryRead(out var first));
+        Assert.Equal("pre-1", first.EventId);
+        Assert.Equal(1_234, first.TimestampMs);
+    }
 }
