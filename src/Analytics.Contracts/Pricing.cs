@@ -2,18 +2,18 @@ namespace Analytics.Contracts;
 
 /// <summary>
 /// The list price of one model, in integer microdollars per million tokens
-/// (so $2.50 per million input tokens is <c>2_500_000</c>). Optional rates fall back to the
-/// input (cache rates) or output (reasoning rate) price when null.
+/// (so $2.50 per million input tokens is <c>2_500_000</c>, and $0.075 is <c>75_000</c>). Optional rates fall
+/// back to the input price (cache rates) or the output price (reasoning rate) when null.
 /// </summary>
 public sealed record ModelPrice
 {
-    /// <summary>Canonical lowercase provider (openai, anthropic, google, ...).</summary>
+    /// <summary>Canonical lowercase provider (openai, anthropic, google, mistral, deepseek, xai, meta, cohere, unknown).</summary>
     public required string Provider { get; init; }
 
-    /// <summary>Uncached prompt tokens.</summary>
+    /// <summary>Uncached prompt tokens, microdollars per million tokens.</summary>
     public required long InputMicrosPerMillion { get; init; }
 
-    /// <summary>Completion tokens.</summary>
+    /// <summary>Completion tokens, microdollars per million tokens.</summary>
     public required long OutputMicrosPerMillion { get; init; }
 
     /// <summary>Prompt tokens read from the cache; null means billed at the input price.</summary>
@@ -28,7 +28,8 @@ public sealed record ModelPrice
 
 /// <summary>
 /// A source of model prices. Implementations must be safe to read from any thread; a catalog that
-/// can change (a reloaded file) bumps <see cref="Version"/> so memoising readers know to forget.
+/// can change (a reloaded file) bumps <see cref="Version"/> after the new prices are visible, so a
+/// memoising reader that sees a new version and forgets its memo reads the new prices.
 /// </summary>
 public interface IPriceCatalog
 {
@@ -48,26 +49,33 @@ public static class CostCalculator
     private const long PerMillion = 1_000_000;
 
     /// <summary>
-    /// Prices one request. Each component is floored on its own:
-    /// uncached input (input - cache read - cache creation) at the input price, cache reads and cache
-    /// writes at their prices (input price when the model has none), non-reasoning output at the output
-    /// price and reasoning tokens at the reasoning price (output price when the model has none).
-    /// Products are taken in 128 bits so no realistic count can overflow.
+    /// Prices one request as the sum of five components, each floored on its own
+    /// (<c>floor(tokens x price / 1,000,000)</c>):
+    /// uncached input (<c>input - cache read - cache creation</c>) at the input price; cache reads and cache
+    /// writes at their prices (the input price when the model has none); non-reasoning output
+    /// (<c>output - reasoning</c>) at the output price; reasoning tokens at the reasoning price (the output
+    /// price when the model has none). Flooring per component makes the result at most 4 microdollars below
+    /// the exact sum, never above it. Products are taken in 128 bits and the total saturates at
+    /// <see cref="long.MaxValue"/>, so no count can overflow into a wrong or negative cost.
     /// </summary>
     /// <param name="price">The model's price.</param>
-    /// <param name="usage">Token counts; must be valid (see <see cref="TokenUsage.Validate"/>).</param>
+    /// <param name="usage">Token counts; must be valid (see <see cref="TokenUsage.Validate"/>); a negative component counts 0.</param>
     /// <returns>Cost in microdollars.</returns>
     public static long Compute(ModelPrice price, in TokenUsage usage)
     {
-        var uncached = usage.Input - usage.CacheRead - usage.CacheCreation;
-        var plainOutput = usage.Output - usage.Reasoning;
-        return Component(uncached, price.InputMicrosPerMillion)
-             + Component(usage.CacheRead, price.CacheReadMicrosPerMillion ?? price.InputMicrosPerMillion)
-             + Component(usage.CacheCreation, price.CacheCreationMicrosPerMillion ?? price.InputMicrosPerMillion)
-             + Component(plainOutput, price.OutputMicrosPerMillion)
-             + Component(usage.Reasoning, price.ReasoningMicrosPerMillion ?? price.OutputMicrosPerMillion);
+        var total = Component(usage.Input - usage.CacheRead - usage.CacheCreation, price.InputMicrosPerMillion)
+                  + Component(usage.CacheRead, price.CacheReadMicrosPerMillion ?? price.InputMicrosPerMillion)
+                  + Component(usage.CacheCreation, price.CacheCreationMicrosPerMillion ?? price.InputMicrosPerMillion)
+                  + Component(usage.Output - usage.Reasoning, price.OutputMicrosPerMillion)
+                  + Component(usage.Reasoning, price.ReasoningMicrosPerMillion ?? price.OutputMicrosPerMillion);
+        return total > long.MaxValue ? long.MaxValue : (long)total;
     }
 
-    private static long Component(long tokens, long microsPerMillion) =>
-        tokens <= 0 || microsPerMillion <= 0 ? 0 : (long)((Int128)tokens * microsPerMillion / PerMillion);
+    private static Int128 Component(long tokens, long microsPerMillion)
+    {
+        if (tokens <= 0 || microsPerMillion <= 0) return 0;
+        // Common case: both fit in 31 + 32 bits, so the product fits a long and the 128-bit division is skipped.
+        if (tokens <= int.MaxValue && microsPerMillion <= uint.MaxValue) return tokens * microsPerMillion / PerMillion;
+        return (Int128)tokens * microsPerMillion / PerMillion;
+    }
 }
