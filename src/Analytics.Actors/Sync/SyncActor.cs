@@ -18,7 +18,7 @@ namespace Analytics.Actors.Sync;
 /// completes the queue, so <c>GroupedWithin</c> emits its last partial batch and the stream completes once that is
 /// delivered. If that takes longer than the flush timeout it cancels delivery (in-flight and queued events settle as
 /// undelivered within moments) and, after a short grace, closes the books: whatever is still unsettled counts as
-/// undelivered. It then logs the delivered and undelivered counts and answers <see cref="Flushed"/>.
+/// undelivered. It then answers <see cref="Flushed"/> with the final counters, which the shutdown task logs.
 /// </remarks>
 internal sealed class SyncActor : ReceiveActor, IWithTimers
 {
@@ -33,7 +33,6 @@ internal sealed class SyncActor : ReceiveActor, IWithTimers
     private readonly ISyncSink _sink;
     private readonly SyncMetrics _metrics;
     private readonly SyncOptions _options;
-    private readonly string _deadLetterPath;
     private readonly CancellationTokenSource _stopDelivery = new();
     private readonly List<IActorRef> _flushWaiters = [];
     private readonly ILoggingAdapter _log = Context.GetLogger();
@@ -42,7 +41,7 @@ internal sealed class SyncActor : ReceiveActor, IWithTimers
     private bool _flushed;
 
     /// <summary>Use <see cref="CreateProps"/>.</summary>
-    public SyncActor(UsageRecorder recorder, EventTap tap, ChannelReader<AnalyticsEvent> queue, ISyncSink sink, SyncMetrics metrics, SyncOptions options, string deadLetterPath)
+    public SyncActor(UsageRecorder recorder, EventTap tap, ChannelReader<AnalyticsEvent> queue, ISyncSink sink, SyncMetrics metrics, SyncOptions options)
     {
         _recorder = recorder;
         _tap = tap;
@@ -50,7 +49,6 @@ internal sealed class SyncActor : ReceiveActor, IWithTimers
         _sink = sink;
         _metrics = metrics;
         _options = options;
-        _deadLetterPath = deadLetterPath;
 
         Receive<Flush>(OnFlush);
         Receive<StreamCompleted>(_ => OnStreamDone());
@@ -70,10 +68,9 @@ internal sealed class SyncActor : ReceiveActor, IWithTimers
     /// <param name="sink">Where batches are delivered.</param>
     /// <param name="metrics">The counters batches settle into.</param>
     /// <param name="options">Batch size, interval, parallelism.</param>
-    /// <param name="deadLetterPath">Named in the flush log line.</param>
     /// <returns>Props.</returns>
-    public static Props CreateProps(UsageRecorder recorder, EventTap tap, ChannelReader<AnalyticsEvent> queue, ISyncSink sink, SyncMetrics metrics, SyncOptions options, string deadLetterPath)
-        => Props.Create(() => new SyncActor(recorder, tap, queue, sink, metrics, options, deadLetterPath));
+    public static Props CreateProps(UsageRecorder recorder, EventTap tap, ChannelReader<AnalyticsEvent> queue, ISyncSink sink, SyncMetrics metrics, SyncOptions options)
+        => Props.Create(() => new SyncActor(recorder, tap, queue, sink, metrics, options));
 
     /// <inheritdoc />
     protected override void PreStart() => RunStream();
@@ -156,19 +153,9 @@ internal sealed class SyncActor : ReceiveActor, IWithTimers
     {
         _flushed = true;
         Timers.CancelAll();
+        // The summary is logged by the shutdown task (an ILogger), which outlives the actor system's log stream.
         var leftUnsent = _metrics.Close();
         var c = _metrics.Snapshot();
-        if (c.Undelivered > 0 || c.Rejected > 0 || c.SyncDropped > 0)
-        {
-            _log.Warning("Sync flushed: {Delivered} delivered, {Rejected} rejected, {Undelivered} undelivered ({LeftUnsettled} unsettled at the end); dead letters in {DeadLetterPath}",
-                c.Delivered, c.Rejected, c.Undelivered, leftUnsent, _deadLetterPath);
-        }
-        else
-        {
-            _log.Info("Sync flushed: {Delivered} delivered, 0 undelivered", c.Delivered);
-        }
-        _log.Info("Sync totals: {Duplicates} duplicates, {Unauthorized} unauthorized, {RetriedAttempts} retried attempts, {SyncDropped} sync-dropped",
-            c.Duplicates, c.Unauthorized, c.RetriedAttempts, c.SyncDropped);
         var reply = new Flushed(c, leftUnsent);
         foreach (var waiter in _flushWaiters) waiter.Tell(reply);
         _flushWaiters.Clear();

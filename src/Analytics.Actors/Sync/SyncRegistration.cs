@@ -65,12 +65,12 @@ internal static class SyncRegistration
         var deadLetters = new DeadLetterFile(sync.DeadLetterPath, time, loggers.CreateLogger<DeadLetterFile>());
         var sink = new Protocol012HttpSink(sync, clients, metrics, deadLetters, time, loggers.CreateLogger<Protocol012HttpSink>());
 
-        var actor = system.ActorOf(SyncActor.CreateProps(recorder, tap, queue.Reader, sink, metrics, sync, deadLetters.Path), "usage-analytics-sync");
+        var actor = system.ActorOf(SyncActor.CreateProps(recorder, tap, queue.Reader, sink, metrics, sync), "usage-analytics-sync");
         registry.Register<SyncActor>(actor);
         recorder.AddTap(tap);
         resolver.GetService<SyncStatus>()?.Attach(metrics);
 
-        CoordinatedShutdown.Get(system).AddTask(FlushPhase, "analytics-sync-flush", () => FlushAsync(registry, actor, sync.FlushTimeout, log));
+        CoordinatedShutdown.Get(system).AddTask(FlushPhase, "analytics-sync-flush", () => FlushAsync(registry, actor, sync.FlushTimeout, deadLetters.Path, log));
         log.LogInformation("Sync on: events go to {Endpoint} in batches of {BatchSize} or every {Interval}; dead letters in {DeadLetterPath}",
             sync.EventsUri, sync.BatchSize, sync.Interval, deadLetters.Path);
         return metrics.Snapshot;
@@ -81,7 +81,7 @@ internal static class SyncRegistration
     /// then have the sync actor complete the queue and wait for delivery, all within <paramref name="flushTimeout"/>
     /// (plus the cancel grace when delivery has to be cancelled).
     /// </summary>
-    private static async Task<Done> FlushAsync(IActorRegistry registry, IActorRef syncActor, TimeSpan flushTimeout, ILogger log)
+    private static async Task<Done> FlushAsync(IActorRegistry registry, IActorRef syncActor, TimeSpan flushTimeout, string deadLetterPath, ILogger log)
     {
         var started = Stopwatch.GetTimestamp();
         // The pump is created after sync starts, so it is looked up now rather than captured at start.
@@ -99,13 +99,28 @@ internal static class SyncRegistration
 
         var left = flushTimeout - Stopwatch.GetElapsedTime(started);
         if (left < TimeSpan.FromMilliseconds(1)) left = TimeSpan.FromMilliseconds(1);
+        SyncActor.Flushed flushed;
         try
         {
-            await syncActor.Ask<SyncActor.Flushed>(new SyncActor.Flush(left), left + SyncActor.CancelGrace + TimeSpan.FromSeconds(5)).ConfigureAwait(false);
+            flushed = await syncActor.Ask<SyncActor.Flushed>(new SyncActor.Flush(left), left + SyncActor.CancelGrace + TimeSpan.FromSeconds(5)).ConfigureAwait(false);
         }
         catch (Exception e) when (e is AskTimeoutException or OperationCanceledException)
         {
             log.LogError("Sync flush: the sync actor did not answer; its counters are closed when it stops");
+            return Done.Instance;
+        }
+
+        var c = flushed.Counters;
+        if (c.Undelivered > 0 || c.Rejected > 0 || c.SyncDropped > 0)
+        {
+            log.LogWarning("Sync flushed: {Delivered} delivered ({Duplicates} duplicates), {Rejected} rejected ({Unauthorized} unauthorized), {Undelivered} undelivered " +
+                           "({LeftUnsettled} still unsettled at the end), {SyncDropped} sync-dropped, {RetriedAttempts} retried attempts; dead letters in {DeadLetterPath}",
+                c.Delivered, c.Duplicates, c.Rejected, c.Unauthorized, c.Undelivered, flushed.LeftUnsettled, c.SyncDropped, c.RetriedAttempts, deadLetterPath);
+        }
+        else
+        {
+            log.LogInformation("Sync flushed: {Delivered} delivered ({Duplicates} duplicates), 0 undelivered, {RetriedAttempts} retried attempts",
+                c.Delivered, c.Duplicates, c.RetriedAttempts);
         }
         return Done.Instance;
     }
