@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Text.Encodings.Web;
 using System.Text.Json;
 using Analytics.Contracts;
 using Microsoft.Extensions.Logging;
@@ -83,7 +84,8 @@ internal sealed class DeadLetterFile
     {
         var body = Protocol012.Serialize(e, Protocol012.RedactedToken);
         var buffer = new ArrayBufferWriter<byte>(body.Length + 256);
-        using (var w = new Utf8JsonWriter(buffer))
+        // Relaxed escaping keeps quotes in response bodies readable for the operator; the file is never served as HTML.
+        using (var w = new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
         {
             w.WriteStartObject();
             w.WritePropertyName("event");
