@@ -76,6 +76,15 @@ internal sealed class SyncActor : ReceiveActor, IWithTimers
     protected override void PreStart() => RunStream();
 
     /// <inheritdoc />
+    protected override void PreRestart(Exception reason, object message)
+    {
+        // Unlike the default, keep the tap and the books open: the restarted actor runs a new stream on the same queue.
+        // Events inside the old stream stay pending and count as undelivered at shutdown.
+        _stopDelivery.Cancel();
+        foreach (var child in Context.GetChildren()) Context.Stop(child);
+    }
+
+    /// <inheritdoc />
     protected override void PostStop()
     {
         // Stopped without a flush (system terminated another way): stop intake and still account for every event.
