@@ -53,15 +53,19 @@ public sealed record IngressCounters(long Accepted, long Dropped, long Rejected,
 public sealed record LifecycleCounters(long BudgetThresholdsReached, long RouterStarts, long RouterStops);
 
 /// <summary>
-/// Sync accounting: <c>HandedToSync = Delivered + Duplicates + Rejected + Undelivered + Pending</c>
-/// (plus <see cref="SyncDropped"/> events that never entered the pipeline because its queue was full).
+/// Sync accounting. Every event the sync queue took ends in exactly one of delivered, rejected or undelivered, and
+/// until then it is pending: <c>HandedToSync = Delivered + Rejected + Undelivered + Pending</c> at every snapshot, with
+/// <c>Pending = 0</c> after the shutdown flush. <see cref="SyncDropped"/> events never entered the queue (it was full)
+/// and are counted apart. <see cref="Duplicates"/> is part of <see cref="Delivered"/>, <see cref="Unauthorized"/> part
+/// of <see cref="Rejected"/>.
 /// </summary>
 /// <param name="HandedToSync">Events the pump offered to the sync queue and it took.</param>
-/// <param name="Delivered">Events the server accepted (202).</param>
-/// <param name="Duplicates">Events the server already had (200 duplicate): stored, counted apart.</param>
-/// <param name="Rejected">Events refused permanently (4xx); dead-lettered.</param>
-/// <param name="RetriedAttempts">Attempts that were retries of an earlier attempt.</param>
+/// <param name="Delivered">Events the server holds: accepted (202) or already stored (200 duplicate).</param>
+/// <param name="Duplicates">Of <see cref="Delivered"/>, events the server answered with 200 duplicate (an earlier attempt had stored them).</param>
+/// <param name="Rejected">Events refused permanently (400 and other 4xx, 401 included); not retried, dead-lettered.</param>
+/// <param name="RetriedAttempts">HTTP attempts that were retries of an earlier attempt of the same event.</param>
 /// <param name="SyncDropped">Events not taken because the sync queue was full.</param>
-/// <param name="Undelivered">Events given up on (retry budget spent, or still unsent at shutdown).</param>
+/// <param name="Undelivered">Events given up on: retry budget spent, or still unsent when the shutdown flush timed out; dead-lettered.</param>
 /// <param name="Pending">Events queued or in flight right now.</param>
-public sealed record SyncCounters(long HandedToSync, long Delivered, long Duplicates, long Rejected, long RetriedAttempts, long SyncDropped, long Undelivered, long Pending);
+/// <param name="Unauthorized">Of <see cref="Rejected"/>, events refused with 401 or not sent because the token had been refused.</param>
+public sealed record SyncCounters(long HandedToSync, long Delivered, long Duplicates, long Rejected, long RetriedAttempts, long SyncDropped, long Undelivered, long Pending, long Unauthorized = 0);

@@ -65,6 +65,8 @@ public static class AnalyticsHostingExtensions
 
     private static AkkaConfigurationBuilder WithUsageAnalytics(this AkkaConfigurationBuilder builder, Action<AnalyticsOptions>? configure, AnalyticsOptions? explicitOptions)
     {
+        // The sync flush runs in a CoordinatedShutdown phase whose default timeout (5 s) is shorter than FlushTimeout may be.
+        builder.AddHocon(SyncRegistration.ShutdownHocon, HoconAddMode.Prepend);
         return builder.WithActors((system, registry, resolver) =>
         {
             var runtime = resolver.GetService<UsageAnalyticsRuntime>()

@@ -1,18 +1,147 @@
+using System.Globalization;
+
 namespace Analytics.Actors.Sync;
 
-/// <summary>Upstream delivery settings, bound from <c>Analytics:Sync</c>. An empty endpoint turns sync off.</summary>
+/// <summary>
+/// Upstream delivery settings (Protocol 012 Control API), bound from <c>Analytics:Sync</c>. An empty
+/// <see cref="Endpoint"/> turns sync off: no actor, no queue, no HTTP client is created. Durations use the
+/// standard <c>hh:mm:ss[.fff]</c> form, for example <c>Analytics__Sync__Interval=00:00:01</c>.
+/// </summary>
 public sealed class SyncOptions
 {
+    /// <summary>The path Protocol 012 accepts events on, appended to <see cref="Endpoint"/>.</summary>
+    public const string EventsPath = "/api/v1/analytics/events";
+
+    /// <summary>
+    /// Base URL of the Control API, absolute <c>http</c> or <c>https</c>, for example <c>https://control.example.com</c>;
+    /// events go to <c>{Endpoint}/api/v1/analytics/events</c> (a URL that already ends with that path is used as is).
+    /// Default empty: sync off.
+    /// </summary>
+    public string Endpoint { get; set; } = "";
+
+    /// <summary>The agent's <c>ic_token</c>, sent in each event body. Required when <see cref="Endpoint"/> is set. A secret: never logged.</summary>
+    public string? Token { get; set; }
+
+    /// <summary>Longest time an event waits for its batch to fill before the batch is sent. Default 00:00:30; 1 ms..1 h.</summary>
+    public TimeSpan Interval { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Events per batch: a batch is sent as soon as it holds this many. Default 10; 1..10,000.</summary>
+    public int BatchSize { get; set; } = 10;
+
+    /// <summary>Timeout of one HTTP attempt (request and response body). Default 00:00:30; 1 ms..10 min.</summary>
+    public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Batches in delivery at the same time. Default 4; 1..256.</summary>
+    public int Parallelism { get; set; } = 4;
+
+    /// <summary>
+    /// HTTP requests in flight at the same time within one batch (Protocol 012 takes one event per request).
+    /// At most <see cref="Parallelism"/> x this many requests are in flight in all. Default 4; 1..256.
+    /// </summary>
+    public int MaxConcurrentRequestsPerBatch { get; set; } = 4;
+
+    /// <summary>
+    /// Total time one event may spend in attempts and back-off waits; after it the event counts as undelivered and is
+    /// dead-lettered. Default 00:05:00; 1 ms..24 h.
+    /// </summary>
+    public TimeSpan RetryBudget { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>First back-off delay; later ones grow exponentially, with jitter. Default 00:00:01; 1 ms..10 min.</summary>
+    public TimeSpan RetryDelay { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// Cap of the computed back-off delay. A server's <c>Retry-After</c> is honoured even when longer (unless it exceeds
+    /// what is left of <see cref="RetryBudget"/>). Default 00:00:30; 1 ms..1 h, and at least <see cref="RetryDelay"/>.
+    /// </summary>
+    public TimeSpan MaxRetryDelay { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// Events the sync queue holds between the pump and the delivery stream. When it is full the pump counts new events as
+    /// <c>sync_dropped</c> instead of waiting. Default 10,000; 1..10,000,000.
+    /// </summary>
+    public int QueueCapacity { get; set; } = 10_000;
+
+    /// <summary>
+    /// How long the shutdown flush waits for queued and in-flight events to be delivered; what is left then counts as
+    /// undelivered. Default 00:00:10; 1 ms..5 min.
+    /// </summary>
+    public TimeSpan FlushTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// JSON Lines file that receives every event that was not delivered (rejected, unauthorized, retry budget spent,
+    /// unsent at shutdown), with the status, response body and reason. Relative paths are resolved against the current
+    /// directory when sync starts. Default <c>analytics-dead-letter.jsonl</c>.
+    /// </summary>
+    public string DeadLetterPath { get; set; } = "analytics-dead-letter.jsonl";
+
+    /// <summary>Upper bound of <see cref="FlushTimeout"/>; the shutdown phase timeout is derived from it.</summary>
+    internal static readonly TimeSpan MaxFlushTimeout = TimeSpan.FromMinutes(5);
+
+    /// <summary>True when an endpoint is configured.</summary>
+    internal bool Enabled => !string.IsNullOrWhiteSpace(Endpoint);
+
+    /// <summary>The URL events are posted to. Only valid when <see cref="Enabled"/> and validated.</summary>
+    internal Uri EventsUri
+    {
+        get
+        {
+            var text = Endpoint.Trim().TrimEnd('/');
+            return new Uri(text.EndsWith(EventsPath, StringComparison.OrdinalIgnoreCase) ? text : text + EventsPath, UriKind.Absolute);
+        }
+    }
+
     /// <summary>A copy, so a caller's tweaks never reach a shared instance.</summary>
     /// <returns>The copy.</returns>
     internal SyncOptions Clone() => (SyncOptions)MemberwiseClone();
 
-    /// <summary>Checks the sync settings; adds one message per problem, naming the key.</summary>
+    /// <summary>The settings with the token redacted, so the object can be logged.</summary>
+    /// <returns>A one-line description.</returns>
+    public override string ToString() => string.Create(CultureInfo.InvariantCulture,
+        $"Endpoint={Endpoint}, Token={(string.IsNullOrEmpty(Token) ? "(none)" : "***")}, Interval={Interval:c}, BatchSize={BatchSize}, " +
+        $"Timeout={Timeout:c}, Parallelism={Parallelism}, MaxConcurrentRequestsPerBatch={MaxConcurrentRequestsPerBatch}, " +
+        $"RetryBudget={RetryBudget:c}, RetryDelay={RetryDelay:c}, MaxRetryDelay={MaxRetryDelay:c}, QueueCapacity={QueueCapacity}, " +
+        $"FlushTimeout={FlushTimeout:c}, DeadLetterPath={DeadLetterPath}");
+
+    /// <summary>Checks the sync settings; adds one message per problem, naming the key, the range and the value (never the token).</summary>
     /// <param name="options">The settings.</param>
     /// <param name="failures">Where problems are collected.</param>
     internal static void Validate(SyncOptions options, List<string> failures)
     {
-        _ = options;
-        _ = failures;
+        var endpoint = options.Endpoint ?? "";
+        if (endpoint.Trim().Length == 0) return; // sync off: nothing else is used, so nothing else can be wrong
+
+        if (!Uri.TryCreate(endpoint.Trim(), UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps)
+            || uri.Query.Length > 0 || uri.Fragment.Length > 0 || uri.UserInfo.Length > 0)
+        {
+            failures.Add($"{Key("Endpoint")} must be empty (sync off) or an absolute http or https URL without query, fragment or credentials, " +
+                         $"such as https://control.example.com (got '{endpoint}').");
+        }
+        if (string.IsNullOrWhiteSpace(options.Token))
+            failures.Add($"{Key("Token")} is required when {Key("Endpoint")} is set (the agent's ic_token).");
+
+        Duration(failures, "Interval", options.Interval, TimeSpan.FromMilliseconds(1), TimeSpan.FromHours(1));
+        Range(failures, "BatchSize", options.BatchSize, 1, 10_000);
+        Duration(failures, "Timeout", options.Timeout, TimeSpan.FromMilliseconds(1), TimeSpan.FromMinutes(10));
+        Range(failures, "Parallelism", options.Parallelism, 1, 256);
+        Range(failures, "MaxConcurrentRequestsPerBatch", options.MaxConcurrentRequestsPerBatch, 1, 256);
+        Duration(failures, "RetryBudget", options.RetryBudget, TimeSpan.FromMilliseconds(1), TimeSpan.FromHours(24));
+        Duration(failures, "RetryDelay", options.RetryDelay, TimeSpan.FromMilliseconds(1), TimeSpan.FromMinutes(10));
+        Duration(failures, "MaxRetryDelay", options.MaxRetryDelay, TimeSpan.FromMilliseconds(1), TimeSpan.FromHours(1));
+        if (options.MaxRetryDelay < options.RetryDelay)
+            failures.Add($"{Key("MaxRetryDelay")} must be at least {Key("RetryDelay")} ({options.RetryDelay:c}) (got {options.MaxRetryDelay:c}).");
+        Range(failures, "QueueCapacity", options.QueueCapacity, 1, 10_000_000);
+        Duration(failures, "FlushTimeout", options.FlushTimeout, TimeSpan.FromMilliseconds(1), MaxFlushTimeout);
+        if (string.IsNullOrWhiteSpace(options.DeadLetterPath))
+            failures.Add($"{Key("DeadLetterPath")} must name a file (got '{options.DeadLetterPath}').");
+        else if (options.DeadLetterPath.IndexOfAny(Path.GetInvalidPathChars()) >= 0)
+            failures.Add($"{Key("DeadLetterPath")} contains characters that are not valid in a path (got '{options.DeadLetterPath}').");
     }
+
+    private static string Key(string name) => $"{AnalyticsOptions.SectionName}:Sync:{name}";
+
+    private static void Range(List<string> failures, string key, long value, long min, long max)
+        => AnalyticsOptionsValidator.Range(failures, $"Sync:{key}", value, min, max);
+
+    private static void Duration(List<string> failures, string key, TimeSpan value, TimeSpan min, TimeSpan max)
+        => AnalyticsOptionsValidator.Duration(failures, $"Sync:{key}", value, min, max);
 }

@@ -1,15 +1,43 @@
+using System.Diagnostics;
+using System.Threading.Channels;
+using Akka;
 using Akka.Actor;
+using Akka.Configuration;
 using Akka.DependencyInjection;
 using Akka.Hosting;
+using Analytics.Actors.Ingress;
 using Analytics.Contracts;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Analytics.Actors.Sync;
 
 /// <summary>Registers and starts the sync pipeline when an endpoint is configured.</summary>
 internal static class SyncRegistration
 {
-    public static IServiceCollection AddSync(this IServiceCollection services) => services;
+    /// <summary>The CoordinatedShutdown phase the flush runs in: after intake stops, before services stop.</summary>
+    public const string FlushPhase = CoordinatedShutdown.PhaseServiceRequestsDone;
+
+    /// <summary>
+    /// Raises the flush phase's timeout (5 s by default in Akka) above the longest flush allowed
+    /// (<see cref="SyncOptions.MaxFlushTimeout"/> plus the cancel grace), so the flush, which bounds itself by
+    /// <c>FlushTimeout</c>, is never cut short by the phase. The timeout is only a cap: the phase ends as soon as its tasks do.
+    /// </summary>
+    public static Config ShutdownHocon { get; } = ConfigurationFactory.ParseString(
+        $"akka.coordinated-shutdown.phases.{FlushPhase}.timeout = {(long)(SyncOptions.MaxFlushTimeout + SyncActor.CancelGrace + TimeSpan.FromSeconds(25)).TotalSeconds}s");
+
+    /// <summary>Registers the <see cref="SyncStatus"/> and the named HTTP client of the sink.</summary>
+    /// <param name="services">The services.</param>
+    /// <returns>The services.</returns>
+    public static IServiceCollection AddSync(this IServiceCollection services)
+    {
+        services.TryAddSingleton<SyncStatus>();
+        // Polly owns the per-attempt timeout, so HttpClient's own 100 s timeout must not cut in.
+        services.AddHttpClient(Protocol012HttpSink.HttpClientName, client => client.Timeout = Timeout.InfiniteTimeSpan);
+        return services;
+    }
 
     /// <summary>
     /// Starts sync for <paramref name="recorder"/> if configured. Returns a reader of its counters for the
@@ -17,7 +45,83 @@ internal static class SyncRegistration
     /// </summary>
     public static Func<SyncCounters?>? Start(ActorSystem system, IActorRegistry registry, IDependencyResolver resolver, AnalyticsOptions options, UsageRecorder recorder)
     {
-        _ = (system, registry, resolver, options, recorder);
-        return null;
+        var sync = options.Sync;
+        if (sync is null || !sync.Enabled) return null; // sync off: nothing runs
+
+        var clients = resolver.GetService<IHttpClientFactory>()
+            ?? throw new InvalidOperationException("Sync needs IHttpClientFactory: call services.AddUsageAnalytics(configuration).");
+        var loggers = resolver.GetService<ILoggerFactory>() ?? NullLoggerFactory.Instance;
+        var time = resolver.GetService<TimeProvider>() ?? TimeProvider.System;
+
+        var log = loggers.CreateLogger(typeof(SyncRegistration).Namespace!);
+        var metrics = new SyncMetrics();
+        var queue = Channel.CreateBounded<AnalyticsEvent>(new BoundedChannelOptions(sync.QueueCapacity)
+        {
+            SingleReader = true,
+            FullMode = BoundedChannelFullMode.Wait, // with TryWrite this means "refuse": the tap counts it as sync-dropped
+        });
+        var tap = new EventTap(queue.Writer, llmEventsOnly: true, isSubscription: false);
+        metrics.Attach(tap);
+        var deadLetters = new DeadLetterFile(sync.DeadLetterPath, time, loggers.CreateLogger<DeadLetterFile>());
+        var sink = new Protocol012HttpSink(sync, clients, metrics, deadLetters, time, loggers.CreateLogger<Protocol012HttpSink>());
+
+        var actor = system.ActorOf(SyncActor.CreateProps(recorder, tap, queue.Reader, sink, metrics, sync), "usage-analytics-sync");
+        registry.Register<SyncActor>(actor);
+        recorder.AddTap(tap);
+        resolver.GetService<SyncStatus>()?.Attach(metrics);
+
+        CoordinatedShutdown.Get(system).AddTask(FlushPhase, "analytics-sync-flush", () => FlushAsync(registry, actor, sync.FlushTimeout, deadLetters.Path, log));
+        log.LogInformation("Sync on: events go to {Endpoint} in batches of {BatchSize} or every {Interval}; dead letters in {DeadLetterPath}",
+            sync.EventsUri, sync.BatchSize, sync.Interval, deadLetters.Path);
+        return metrics.Snapshot;
+    }
+
+    /// <summary>
+    /// The shutdown flush: drain the ring (a stats Ask makes the pump offer everything recorded so far to the queue),
+    /// then have the sync actor complete the queue and wait for delivery, all within <paramref name="flushTimeout"/>
+    /// (plus the cancel grace when delivery has to be cancelled).
+    /// </summary>
+    private static async Task<Done> FlushAsync(IActorRegistry registry, IActorRef syncActor, TimeSpan flushTimeout, string deadLetterPath, ILogger log)
+    {
+        var started = Stopwatch.GetTimestamp();
+        // The pump is created after sync starts, so it is looked up now rather than captured at start.
+        if (registry.TryGet<IngressPumpActor>(out var pump))
+        {
+            try
+            {
+                await pump.Ask<UsageStats>(UsageQueries.GetStats.Instance, flushTimeout).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is AskTimeoutException or OperationCanceledException)
+            {
+                log.LogWarning("Sync flush: the pump did not drain within {FlushTimeout}; flushing what reached the queue", flushTimeout);
+            }
+        }
+
+        var left = flushTimeout - Stopwatch.GetElapsedTime(started);
+        if (left < TimeSpan.FromMilliseconds(1)) left = TimeSpan.FromMilliseconds(1);
+        SyncActor.Flushed flushed;
+        try
+        {
+            flushed = await syncActor.Ask<SyncActor.Flushed>(new SyncActor.Flush(left), left + SyncActor.CancelGrace + TimeSpan.FromSeconds(5)).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is AskTimeoutException or OperationCanceledException)
+        {
+            log.LogError("Sync flush: the sync actor did not answer; its counters are closed when it stops");
+            return Done.Instance;
+        }
+
+        var c = flushed.Counters;
+        if (c.Undelivered > 0 || c.Rejected > 0 || c.SyncDropped > 0)
+        {
+            log.LogWarning("Sync flushed: {Delivered} delivered ({Duplicates} duplicates), {Rejected} rejected ({Unauthorized} unauthorized), {Undelivered} undelivered " +
+                           "({LeftUnsettled} still unsettled at the end), {SyncDropped} sync-dropped, {RetriedAttempts} retried attempts; dead letters in {DeadLetterPath}",
+                c.Delivered, c.Duplicates, c.Rejected, c.Unauthorized, c.Undelivered, flushed.LeftUnsettled, c.SyncDropped, c.RetriedAttempts, deadLetterPath);
+        }
+        else
+        {
+            log.LogInformation("Sync flushed: {Delivered} delivered ({Duplicates} duplicates), 0 undelivered, {RetriedAttempts} retried attempts",
+                c.Delivered, c.Duplicates, c.RetriedAttempts);
+        }
+        return Done.Instance;
     }
 }

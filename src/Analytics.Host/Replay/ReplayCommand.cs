@@ -1,6 +1,7 @@
 using Akka.Hosting;
 using Analytics.Actors;
 using Analytics.Actors.Hosting;
+using Analytics.Actors.Sync;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
@@ -63,6 +64,9 @@ internal static class ReplayCommand
         var registry = host.Services.GetRequiredService<ActorRegistry>();
         var stats = await registry.GetUsageStatsAsync(options.AskTimeout);
         await host.StopAsync();
+        // The stats were asked before the stop, but sync delivers its tail during the stop (the shutdown flush):
+        // report its final counters.
+        if (host.Services.GetService<SyncStatus>()?.Current is { } finalSync) stats = stats with { Sync = finalSync };
 
         var report = new ReplayReport { Source = command.LogPath, Lines = lines, Recorded = recorded, SkippedLines = skipped, Stats = stats };
         await stdout.WriteLineAsync(command.Format == "json" ? report.ToJson() : report.ToTable());

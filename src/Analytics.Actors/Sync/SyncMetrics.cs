@@ -1,0 +1,108 @@
+using Analytics.Actors.Ingress;
+using Analytics.Contracts;
+
+namespace Analytics.Actors.Sync;
+
+/// <summary>How the events of one batch ended. Duplicates are part of delivered, unauthorized part of rejected.</summary>
+/// <param name="Delivered">Events the server holds (202 accepted or 200 duplicate).</param>
+/// <param name="Duplicates">Of <paramref name="Delivered"/>, the 200 duplicates.</param>
+/// <param name="Rejected">Events refused permanently (4xx).</param>
+/// <param name="Unauthorized">Of <paramref name="Rejected"/>, the 401s and the events not sent after one.</param>
+/// <param name="Undelivered">Events given up on (retry budget spent, shutdown).</param>
+internal readonly record struct BatchOutcome(int Delivered, int Duplicates, int Rejected, int Unauthorized, int Undelivered)
+{
+    /// <summary>Events the outcome accounts for.</summary>
+    public int Count => Delivered + Rejected + Undelivered;
+
+    /// <summary>A batch none of whose events was delivered.</summary>
+    public static BatchOutcome AllUndelivered(int count) => new(0, 0, 0, 0, count);
+
+    /// <summary>The sum of two outcomes.</summary>
+    public static BatchOutcome operator +(BatchOutcome a, BatchOutcome b) => new(
+        a.Delivered + b.Delivered, a.Duplicates + b.Duplicates, a.Rejected + b.Rejected, a.Unauthorized + b.Unauthorized, a.Undelivered + b.Undelivered);
+}
+
+/// <summary>
+/// The sync counters, shared between the delivery stream (which settles batches), the HTTP sink (which counts retries
+/// as they happen) and readers (the stats, <see cref="SyncStatus"/>). Reads are lock-free; settling and closing take a
+/// small lock, once per batch, so that the close at shutdown and a late batch can never count the same event twice.
+/// </summary>
+internal sealed class SyncMetrics
+{
+    private readonly object _gate = new();
+    private EventTap? _tap;
+    private long _delivered, _duplicates, _rejected, _unauthorized, _undelivered, _retried;
+    private bool _closed;
+
+    /// <summary>Connects the queue's tap, whose counts are <c>HandedToSync</c> and <c>SyncDropped</c>.</summary>
+    public void Attach(EventTap tap) => Volatile.Write(ref _tap, tap);
+
+    /// <summary>True once <see cref="Close"/> ran.</summary>
+    public bool IsClosed
+    {
+        get
+        {
+            lock (_gate) return _closed;
+        }
+    }
+
+    /// <summary>Counts one retry attempt (thread-safe, lock-free).</summary>
+    public void CountRetry() => Interlocked.Increment(ref _retried);
+
+    /// <summary>Counts how a batch ended.</summary>
+    /// <param name="outcome">The outcome.</param>
+    public void Settle(BatchOutcome outcome)
+    {
+        lock (_gate)
+        {
+            // After the close every unsettled event was already counted as undelivered: a late result moves it out again.
+            if (_closed) Interlocked.Add(ref _undelivered, -outcome.Count);
+            Interlocked.Add(ref _delivered, outcome.Delivered);
+            Interlocked.Add(ref _duplicates, outcome.Duplicates);
+            Interlocked.Add(ref _rejected, outcome.Rejected);
+            Interlocked.Add(ref _unauthorized, outcome.Unauthorized);
+            Interlocked.Add(ref _undelivered, outcome.Undelivered);
+        }
+    }
+
+    /// <summary>
+    /// Closes the books at shutdown: every event handed to sync and not settled yet counts as undelivered. Call it only
+    /// once the queue can take no more events (tap removed, writer completed). Idempotent.
+    /// </summary>
+    /// <returns>How many events were still pending and are now counted as undelivered (0 on a second call).</returns>
+    public long Close()
+    {
+        lock (_gate)
+        {
+            if (_closed) return 0;
+            _closed = true;
+            var pending = Pending(Volatile.Read(ref _tap)?.Accepted ?? 0);
+            Interlocked.Add(ref _undelivered, pending);
+            return pending;
+        }
+    }
+
+    /// <summary>A consistent enough snapshot: the identity <c>HandedToSync = Delivered + Rejected + Undelivered + Pending</c> holds by construction.</summary>
+    /// <returns>The counters.</returns>
+    public SyncCounters Snapshot()
+    {
+        var tap = Volatile.Read(ref _tap);
+        lock (_gate)
+        {
+            var handed = tap?.Accepted ?? 0;
+            return new SyncCounters(
+                HandedToSync: handed,
+                Delivered: Volatile.Read(ref _delivered),
+                Duplicates: Volatile.Read(ref _duplicates),
+                Rejected: Volatile.Read(ref _rejected),
+                RetriedAttempts: Volatile.Read(ref _retried),
+                SyncDropped: tap?.Dropped ?? 0,
+                Undelivered: Volatile.Read(ref _undelivered),
+                Pending: Pending(handed),
+                Unauthorized: Volatile.Read(ref _unauthorized));
+        }
+    }
+
+    private long Pending(long handed) =>
+        handed - Volatile.Read(ref _delivered) - Volatile.Read(ref _rejected) - Volatile.Read(ref _undelivered);
+}

@@ -1,0 +1,20 @@
+using Analytics.Contracts;
+
+namespace Analytics.Actors.Sync;
+
+/// <summary>
+/// The sync counters without an actor round trip, from DI. Unlike the <see cref="UsageStats.Sync"/> of a stats Ask,
+/// it can be read after the host stopped, so it shows the final numbers of the shutdown flush.
+/// </summary>
+public sealed class SyncStatus
+{
+    private SyncMetrics? _metrics;
+
+    /// <summary>True once sync started (an endpoint is configured and the actor system is up).</summary>
+    public bool Enabled => Volatile.Read(ref _metrics) is not null;
+
+    /// <summary>The counters right now, or null when sync is off.</summary>
+    public SyncCounters? Current => Volatile.Read(ref _metrics)?.Snapshot();
+
+    internal void Attach(SyncMetrics metrics) => Volatile.Write(ref _metrics, metrics);
+}
