@@ -11,16 +11,19 @@ namespace Analytics.Host;
 internal static class AnalyticsHost
 {
     /// <summary>
-    /// Builds the host. Configuration layers, later wins: appsettings.json next to the binary, the
+    /// Builds the host. Configuration layers, later wins: the command's <paramref name="defaults"/>,
+    /// appsettings.json next to the binary, the
     /// <paramref name="configFile"/>, <paramref name="overrides"/> (tests), environment variables,
     /// then <c>--Section:Key=value</c> switches.
     /// </summary>
-    public static IHost Build(string? configFile, IReadOnlyList<string> configurationArgs, IDictionary<string, string?>? overrides = null)
+    public static IHost Build(string? configFile, IReadOnlyList<string> configurationArgs, IDictionary<string, string?>? overrides = null,
+        IReadOnlyDictionary<string, string?>? defaults = null)
     {
         var builder = Microsoft.Extensions.Hosting.Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings
         {
             ContentRootPath = AppContext.BaseDirectory,
         });
+        if (defaults is not null) builder.Configuration.AddInMemoryCollection(defaults);
         builder.Configuration.AddJsonFile(Path.Combine(AppContext.BaseDirectory, "appsettings.json"), optional: true);
         if (configFile is not null) builder.Configuration.AddJsonFile(Path.GetFullPath(configFile), optional: false);
         if (overrides is not null) builder.Configuration.AddInMemoryCollection(overrides);

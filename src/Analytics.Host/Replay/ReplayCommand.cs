@@ -29,14 +29,14 @@ internal static class ReplayCommand
             return ExitCodes.BadArguments;
         }
 
-        using var host = AnalyticsHost.Build(command.ConfigFile, command.ConfigurationArgs, overrides);
+        using var host = AnalyticsHost.Build(command.ConfigFile, command.ConfigurationArgs, overrides, ReplayDefaults);
         try
         {
             await host.StartAsync();
         }
         catch (Exception e) when (e is OptionsValidationException or InvalidOperationException or FormatException)
         {
-            await stderr.WriteLineAsync($"error: invalid configuration: {e.Message}");
+            await stderr.WriteLineAsync($"error: invalid configuration: {Describe(e)}");
             return ExitCodes.BadArguments;
         }
 
@@ -71,6 +71,27 @@ internal static class ReplayCommand
         var report = new ReplayReport { Source = command.LogPath, Lines = lines, Recorded = recorded, SkippedLines = skipped, Stats = stats };
         await stdout.WriteLineAsync(command.Format == "json" ? report.ToJson() : report.ToTable());
         return ExitCodes.Ok;
+    }
+
+    /// <summary>
+    /// Settings that differ for replay, layered under every other source so any setting still wins. A replay's job
+    /// is to deliver the whole log, so the shutdown flush may take as long as the retry budget allows (the host
+    /// default, 10 s, suits a service that must stop quickly).
+    /// </summary>
+    internal static readonly IReadOnlyDictionary<string, string?> ReplayDefaults = new Dictionary<string, string?>
+    {
+        ["Analytics:Sync:FlushTimeout"] = "00:05:00",
+    };
+
+    /// <summary>The message and every inner message: the binder names the offending key only in the inner one.</summary>
+    private static string Describe(Exception e)
+    {
+        var text = e.Message;
+        for (var inner = e.InnerException; inner is not null; inner = inner.InnerException)
+        {
+            if (!text.Contains(inner.Message, StringComparison.Ordinal)) text += " " + inner.Message;
+        }
+        return text.ReplaceLineEndings(" ");
     }
 
     /// <summary>Replay never drops: when the ring is full it waits for the pump and tries again.</summary>

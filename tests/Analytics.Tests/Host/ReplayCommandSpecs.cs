@@ -1,5 +1,8 @@
 using System.Text.Json;
+using Analytics.Actors;
 using Analytics.Host;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 using Analytics.Host.Replay;
 
 namespace Analytics.Tests.Host;
@@ -142,5 +145,34 @@ public sealed class ReplayCommandSpecs : IDisposable
         var (code, _, stderr) = await RunAsync(["replay", path], new Dictionary<string, string?> { ["Analytics:BufferCapasity"] = "100" });
         Assert.Equal(2, code);
         Assert.Contains("BufferCapasity", stderr);
+    }
+
+    [Fact]
+    public void Replay_waits_up_to_five_minutes_for_the_sync_flush_unless_a_setting_says_otherwise()
+    {
+        using (var host = AnalyticsHost.Build(null, [], defaults: ReplayCommand.ReplayDefaults))
+        {
+            var options = host.Services.GetRequiredService<IOptions<AnalyticsOptions>>().Value;
+            Assert.Equal(TimeSpan.FromMinutes(5), options.Sync.FlushTimeout);
+        }
+        using (var host = AnalyticsHost.Build(null, ["--Analytics:Sync:FlushTimeout=00:00:03"], defaults: ReplayCommand.ReplayDefaults))
+        {
+            var options = host.Services.GetRequiredService<IOptions<AnalyticsOptions>>().Value;
+            Assert.Equal(TimeSpan.FromSeconds(3), options.Sync.FlushTimeout);
+        }
+        using (var host = AnalyticsHost.Build(null, []))
+        {
+            Assert.Equal(TimeSpan.FromSeconds(10), host.Services.GetRequiredService<IOptions<AnalyticsOptions>>().Value.Sync.FlushTimeout);
+        }
+    }
+
+    [Fact]
+    public async Task A_configuration_error_reported_only_in_an_inner_exception_still_names_the_key()
+    {
+        var path = WriteLog("""{"event_type":"llm_request_failed","model":"m"}""");
+        var (code, _, stderr) = await RunAsync(["replay", path], new Dictionary<string, string?> { ["Analytics:Pricing:Overrides:acme:Inptu"] = "5" });
+        Assert.Equal(2, code);
+        Assert.Contains("Inptu", stderr);
+        Assert.Single(stderr.Trim().Split('\n'));
     }
 }
