@@ -321,7 +321,19 @@ public sealed class IngressPumpActor : UntypedActor, IWithTimers
     {
         if (_models.TryGetValue(model, out var info)) return info;
         if (_models.Count >= MaxMemoisedModels) _models.Clear(); // bounded even under a flood of distinct garbage names
-        info = _catalog.TryGetPrice(model, out var price)
+        ModelPrice? price;
+        try
+        {
+            if (!_catalog.TryGetPrice(model, out price)) price = null;
+        }
+        catch (Exception e)
+        {
+            // A user-supplied catalog that throws must not restart the pump (and lose every running total):
+            // the model is treated as unpriced, which is counted and warned about.
+            _log.Error(e, "Price catalog {Catalog} failed for model {Model}; the model is treated as unpriced", _catalog.GetType().Name, model);
+            price = null;
+        }
+        info = price is not null
             ? new ModelInfo(ProviderInference.Canonical(price.Provider), price)
             : new ModelInfo(ProviderInference.Infer(model), null);
         _models.Add(model, info);

@@ -291,4 +291,27 @@ public sealed class IngressPumpActorSpecs(ITestOutputHelper output) : PumpHarnes
         Assert.Equal("pre-1", first.EventId);
         Assert.Equal(1_234, first.TimestampMs);
     }
+
+    [Fact]
+    public async Task A_catalog_that_throws_leaves_the_model_unpriced_and_the_running_totals_intact()
+    {
+        var (recorder, pump) = StartPump(catalog: new ThrowingCatalog());
+        recorder.RecordCompleted("alpha-1", 10, 10);
+        recorder.RecordCompletedWithCost("explode", new TokenUsage(1, 1), costMicros: 9);
+        recorder.RecordCompleted("explode", 1, 1);
+
+        var stats = await StatsAsync(pump);
+
+        Assert.Equal(3, stats.Totals.Requests);
+        Assert.Equal(9, stats.Totals.CostMicros);
+        Assert.Equal(2, stats.Totals.UnpricedRequests);
+    }
+
+    private sealed class ThrowingCatalog : IPriceCatalog
+    {
+        public long Version => 0;
+
+        public bool TryGetPrice(string model, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out ModelPrice? price)
+            => throw new InvalidOperationException("catalog backend is down");
+    }
 }
