@@ -33,6 +33,9 @@ internal static class AnalyticsHost
         // stdout carries the report (one JSON object with --format json), so every log line goes to stderr.
         builder.Logging.AddConfiguration(builder.Configuration.GetSection("Logging"));
         builder.Logging.AddSimpleConsole(o => o.SingleLine = true);
+        // A failed start is reported by the command as one line naming the setting; the host's own stack trace
+        // of the same error would bury it.
+        builder.Logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.Critical);
         builder.Services.Configure<Microsoft.Extensions.Logging.Console.ConsoleLoggerOptions>(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
 
         builder.Services.AddUsageAnalytics(builder.Configuration);

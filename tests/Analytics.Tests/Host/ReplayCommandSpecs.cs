@@ -136,6 +136,7 @@ public sealed class ReplayCommandSpecs : IDisposable
         var (code, _, stderr) = await RunAsync(["replay", path], new Dictionary<string, string?> { ["Analytics:BufferCapacity"] = "0" });
         Assert.Equal(2, code);
         Assert.Contains("Analytics:BufferCapacity must be between 16 and 16777216 (got 0)", stderr);
+        Assert.Single(stderr.Trim().Split('\n')); // one line, not the host's stack trace as well
     }
 
     [Fact]
