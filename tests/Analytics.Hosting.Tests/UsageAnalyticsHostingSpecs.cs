@@ -40,6 +40,14 @@ public sealed class UsageAnalyticsHostingSpecs(ITestOutputHelper output) : Akka.
     }
 
     [Fact]
+    public void The_prepended_HOCON_gives_the_flush_phase_room_for_the_longest_flush_timeout()
+    {
+        // Akka's default for this phase is 5 s; without the prepended HOCON a flush would be cut short.
+        var timeout = Sys.Settings.Config.GetTimeSpan("akka.coordinated-shutdown.phases.service-requests-done.timeout");
+        Assert.True(timeout > TimeSpan.FromMinutes(5), $"phase timeout is {timeout}");
+    }
+
+    [Fact]
     public async Task The_pump_is_found_through_the_registry_not_a_path()
     {
         var pump = await ActorRegistry.GetAsync<IngressPumpActor>(TestContext.Current.CancellationToken);
