@@ -1,0 +1,23 @@
+using Analytics.Benchmarks.Infrastructure;
+
+namespace Analytics.Benchmarks.Peers;
+
+/// <summary>
+/// A design a user could pick instead of ours to count LLM requests, tokens and cost per model and
+/// provider. <see cref="CountedRequests"/> proves after a run that the peer really counted what it was given,
+/// so a peer that silently did less work could not look fast.
+/// </summary>
+internal interface IUsagePeer : IDisposable
+{
+    void Record(in Request request);
+
+    /// <summary>
+    /// Records <paramref name="ops"/> requests of <see cref="Workload.Requests"/>, in order. Each peer
+    /// has its own copy of this loop so the call to its (sealed) Record is direct and inlinable, as
+    /// ours is, rather than an interface call per op.
+    /// </summary>
+    void RecordMany(int ops);
+
+    /// <summary>Waits until everything recorded is counted, then returns the total request count.</summary>
+    long CountedRequests();
+}
