@@ -32,12 +32,15 @@ public class PipelineBenchmarks
     private IActorRef _pump = null!;
     private TellPerEventPeer? _peer;
     private long _recorded;
+    private Action<int, int> _costedRange = null!, _pricedRange = null!;
 
     [GlobalSetup(Targets = [nameof(Ours), nameof(OursPricedByPump)])]
     public void SetupOurs()
     {
         _system = ActorSystem.Create("pipeline", Hocon.Quiet);
         _recorder = new UsageRecorder();
+        _costedRange = CostedRange;
+        _pricedRange = PricedRange;
         _pump = _system.ActorOf(IngressPumpActor.CreateProps(_recorder, PriceTable.Embedded, new AnalyticsOptions()), "pump");
         _recorded = 0;
     }
@@ -53,14 +56,7 @@ public class PipelineBenchmarks
     [Benchmark(Baseline = true, OperationsPerInvoke = Events)]
     public long Ours()
     {
-        var recorder = _recorder;
-        var requests = Workload.Requests;
-        for (var i = 0; i < Events; i++)
-        {
-            ref readonly var r = ref requests[i & Workload.Mask];
-            if (!recorder.TryRecordCompleted(r.Model, new TokenUsage(r.InputTokens, r.OutputTokens), provider: r.Provider, costMicros: r.CostMicros))
-                RetryUntilAccepted(recorder, r, priced: false);
-        }
+        Workload.InChunks(Events, _costedRange);
         return Check(AskOurs());
     }
 
@@ -71,22 +67,16 @@ public class PipelineBenchmarks
     [Benchmark(OperationsPerInvoke = Events)]
     public long OursPricedByPump()
     {
-        var recorder = _recorder;
-        var requests = Workload.Requests;
-        for (var i = 0; i < Events; i++)
-        {
-            ref readonly var r = ref requests[i & Workload.Mask];
-            if (!recorder.TryRecordCompleted(r.Model, new TokenUsage(r.InputTokens, r.OutputTokens)))
-                RetryUntilAccepted(recorder, r, priced: true);
-        }
+        Workload.InChunks(Events, _pricedRange);
         return Check(AskOurs());
     }
 
     [Benchmark(OperationsPerInvoke = Events)]
     public long AkkaTellPerEvent()
     {
-        _peer!.RecordMany(Events);
-        return Check(_peer.Ask());
+        var peer = _peer!;
+        Workload.InChunks(Events, peer.RecordRange);
+        return Check(peer.Ask());
     }
 
     [GlobalCleanup]
@@ -108,6 +98,30 @@ public class PipelineBenchmarks
         _recorded += Events;
         if (requests != _recorded) throw new InvalidOperationException($"stats show {requests} requests, {_recorded} were recorded");
         return requests;
+    }
+
+    private void CostedRange(int start, int count)
+    {
+        var recorder = _recorder;
+        var requests = Workload.Requests;
+        for (var i = start; i < start + count; i++)
+        {
+            ref readonly var r = ref requests[i & Workload.Mask];
+            if (!recorder.TryRecordCompleted(r.Model, new TokenUsage(r.InputTokens, r.OutputTokens), provider: r.Provider, costMicros: r.CostMicros))
+                RetryUntilAccepted(recorder, r, priced: false);
+        }
+    }
+
+    private void PricedRange(int start, int count)
+    {
+        var recorder = _recorder;
+        var requests = Workload.Requests;
+        for (var i = start; i < start + count; i++)
+        {
+            ref readonly var r = ref requests[i & Workload.Mask];
+            if (!recorder.TryRecordCompleted(r.Model, new TokenUsage(r.InputTokens, r.OutputTokens)))
+                RetryUntilAccepted(recorder, r, priced: true);
+        }
     }
 
     private static void RetryUntilAccepted(UsageRecorder recorder, in Request r, bool priced)

@@ -25,7 +25,11 @@ internal static class BenchConfig
         var job = quick
             ? Job.Default.WithId("Quick").WithToolchain(InProcessEmitToolchain.Instance)
                 .WithLaunchCount(1).WithWarmupCount(1).WithIterationCount(3).WithIterationTime(TimeInterval.FromMilliseconds(100))
-            : Job.Default.WithId("Full");
+            // Call counting from the start (the default waits until no new method was jitted for
+            // 100 ms): the measured loops are promoted to tier-1 code with PGO during warm-up instead
+            // of part-way through, or never, in runs that last a few hundred milliseconds. See
+            // Workload.InChunks.
+            : Job.Default.WithId("Full").WithEnvironmentVariables(new EnvironmentVariable("DOTNET_TC_CallCountingDelayMs", "0"));
         return DefaultConfig.Instance
             .AddJob(job.AsDefault())
             .AddDiagnoser(MemoryDiagnoser.Default)

@@ -23,6 +23,7 @@ internal sealed class ProducerGroup : IDisposable
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(threads, 1);
         Threads = threads;
+        if (ThreadAffinity.Supported) ThreadAffinity.PrimeThreadPool();
         _mainAffinity = ThreadAffinity.PinCurrentThread(0);
         _helpers = new Thread[threads - 1];
         for (var i = 0; i < _helpers.Length; i++)

@@ -9,6 +9,11 @@ namespace Analytics.Benchmarks.Infrastructure;
 /// and not others: the 2-thread results came out bimodal. Every implementation, ours and the peers,
 /// runs on the same pinned producer threads.
 /// </summary>
+/// <remarks>
+/// Linux threads inherit their creator's affinity, so a thread the runtime creates from a pinned
+/// producer (a thread-pool worker running the Tell peer's actor, say) would be stuck on that producer's
+/// core. <see cref="PrimeThreadPool"/> makes the pool create its workers before anything is pinned.
+/// </remarks>
 internal static partial class ThreadAffinity
 {
     public static bool Supported => OperatingSystem.IsLinux() && Environment.ProcessorCount <= 64;
@@ -20,6 +25,33 @@ internal static partial class ThreadAffinity
         if (sched_getaffinity(0, sizeof(ulong), out var previous) != 0) return null;
         var mask = 1UL << (cpu % Environment.ProcessorCount);
         return sched_setaffinity(0, sizeof(ulong), in mask) == 0 ? previous : null;
+    }
+
+    /// <summary>Lets the calling thread run on any CPU again (it inherited its creator's pin).</summary>
+    public static void AllowAll()
+    {
+        if (!Supported) return;
+        var mask = Environment.ProcessorCount == 64 ? ulong.MaxValue : (1UL << Environment.ProcessorCount) - 1;
+        sched_setaffinity(0, sizeof(ulong), in mask);
+    }
+
+    /// <summary>Makes the thread pool start one worker per core now, from an unpinned thread.</summary>
+    public static void PrimeThreadPool()
+    {
+        var workers = Environment.ProcessorCount;
+        var started = 0;
+        // Never disposed: an item the pool starts after the timeout finds it set and returns at once.
+        var release = new ManualResetEventSlim();
+        for (var i = 0; i < workers; i++)
+        {
+            ThreadPool.UnsafeQueueUserWorkItem(_ =>
+            {
+                Interlocked.Increment(ref started);
+                release.Wait();
+            }, null);
+        }
+        SpinWait.SpinUntil(() => Volatile.Read(ref started) >= workers, TimeSpan.FromSeconds(2));
+        release.Set();
     }
 
     /// <summary>Restores a mask returned by <see cref="PinCurrentThread"/> on the same thread.</summary>

@@ -12,11 +12,12 @@ internal interface IUsagePeer : IDisposable
     void Record(in Request request);
 
     /// <summary>
-    /// Records <paramref name="ops"/> requests of <see cref="Workload.Requests"/>, in order. Each peer
-    /// has its own copy of this loop so the call to its (sealed) Record is direct and inlinable, as
-    /// ours is, rather than an interface call per op.
+    /// Records requests <paramref name="start"/> .. <paramref name="start"/> + <paramref name="count"/> - 1
+    /// of <see cref="Workload.Requests"/> (cycled). Each peer has its own copy of this loop so the call to
+    /// its (sealed) Record is direct and inlinable, as ours is, rather than an interface call per op.
+    /// Callers go through <see cref="Workload.InChunks"/>.
     /// </summary>
-    void RecordMany(int ops);
+    void RecordRange(int start, int count);
 
     /// <summary>Waits until everything recorded is counted, then returns the total request count.</summary>
     long CountedRequests();

@@ -24,10 +24,10 @@ internal sealed class LockedDictionaryPeer : IUsagePeer
         }
     }
 
-    public void RecordMany(int ops)
+    public void RecordRange(int start, int count)
     {
         var requests = Workload.Requests;
-        for (var i = 0; i < ops; i++) Record(requests[i & Workload.Mask]);
+        for (var i = start; i < start + count; i++) Record(requests[i & Workload.Mask]);
     }
 
     public long CountedRequests()

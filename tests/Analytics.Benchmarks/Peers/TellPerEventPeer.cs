@@ -25,10 +25,10 @@ internal sealed class TellPerEventPeer : IUsagePeer
     public void Record(in Request request) =>
         _aggregator.Tell(new RequestCompleted(request.Model, request.Provider, request.InputTokens, request.OutputTokens, request.CostMicros));
 
-    public void RecordMany(int ops)
+    public void RecordRange(int start, int count)
     {
         var requests = Workload.Requests;
-        for (var i = 0; i < ops; i++) Record(requests[i & Workload.Mask]);
+        for (var i = start; i < start + count; i++) Record(requests[i & Workload.Mask]);
     }
 
     public long CountedRequests() => Ask();
