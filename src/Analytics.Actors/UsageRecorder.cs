@@ -97,8 +97,12 @@ public sealed class UsageRecorder
     {
         var problem = CheckCompleted(model, usage, costMicros, durationMs, timeToFirstTokenMs);
         if (problem is not null) return Reject(problem);
-        var record = Completed(model, usage, agentId, providerId, provider, costMicros, durationMs, timeToFirstTokenMs, null, 0);
-        return Write(record);
+        ref var slot = ref _buffer.TryClaim();
+        if (Unsafe.IsNullRef(ref slot)) return Drop();
+        FillCompleted(ref slot.Record, model, usage, agentId, providerId, provider, costMicros, durationMs, timeToFirstTokenMs, null, 0);
+        IngressShard.Publish(ref slot);
+        WakeIfIdle();
+        return true;
     }
 
     /// <summary>Records a completed request with an explicit provider (no inference).</summary>
@@ -144,7 +148,15 @@ public sealed class UsageRecorder
     {
         var problem = CheckCompleted(model, usage, costMicros, durationMs, timeToFirstTokenMs) ?? CheckTimestamp(timestampMs);
         if (problem is not null) throw new ArgumentException(problem);
-        return TryWrite(Completed(model, usage, agentId, providerId, provider, costMicros, durationMs, timeToFirstTokenMs, eventId, timestampMs));
+        ref var slot = ref _buffer.TryClaim();
+        if (!Unsafe.IsNullRef(ref slot))
+        {
+            FillCompleted(ref slot.Record, model, usage, agentId, providerId, provider, costMicros, durationMs, timeToFirstTokenMs, eventId, timestampMs);
+            IngressShard.Publish(ref slot);
+        }
+        // Also when full: a waiting producer must make sure the pump is running, or it would wait forever.
+        WakeIfIdle();
+        return !Unsafe.IsNullRef(ref slot);
     }
 
     // ---------------------------------------------------------------- failed
@@ -163,7 +175,12 @@ public sealed class UsageRecorder
     {
         var problem = CheckFailed(model, durationMs);
         if (problem is not null) return Reject(problem);
-        return Write(Failed(model, agentId, providerId, errorCode, errorMessage, provider, durationMs, null, 0));
+        ref var slot = ref _buffer.TryClaim();
+        if (Unsafe.IsNullRef(ref slot)) return Drop();
+        FillFailed(ref slot.Record, model, agentId, providerId, errorCode, errorMessage, provider, durationMs, null, 0);
+        IngressShard.Publish(ref slot);
+        WakeIfIdle();
+        return true;
     }
 
     /// <summary>Like <see cref="RecordFailed"/> but returns false when full without counting a drop.</summary>
@@ -183,7 +200,14 @@ public sealed class UsageRecorder
     {
         var problem = CheckFailed(model, durationMs) ?? CheckTimestamp(timestampMs);
         if (problem is not null) throw new ArgumentException(problem);
-        return TryWrite(Failed(model, agentId, providerId, errorCode, errorMessage, provider, durationMs, eventId, timestampMs));
+        ref var slot = ref _buffer.TryClaim();
+        if (!Unsafe.IsNullRef(ref slot))
+        {
+            FillFailed(ref slot.Record, model, agentId, providerId, errorCode, errorMessage, provider, durationMs, eventId, timestampMs);
+            IngressShard.Publish(ref slot);
+        }
+        WakeIfIdle();
+        return !Unsafe.IsNullRef(ref slot);
     }
 
     // ---------------------------------------------------------------- lifecycle
@@ -310,24 +334,33 @@ public sealed class UsageRecorder
 
     // ---------------------------------------------------------------- internals
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    /// <summary>For the rarer events built whole (lifecycle, pre-built); the LLM calls fill their slot in place.</summary>
     private bool Write(in IngressRecord record)
     {
         if (!_buffer.WriteOrDrop(record)) return false;
-        if (Volatile.Read(ref _pumpIdle) != 0) WakePump();
+        WakeIfIdle();
         return true;
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private bool Drop()
+    {
+        _buffer.CountDrop();
+        return false;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void WakeIfIdle()
+    {
+        if (Volatile.Read(ref _pumpIdle) != 0) WakePump();
     }
 
     private bool TryWrite(in IngressRecord record)
     {
-        if (!_buffer.TryWrite(record))
-        {
-            // A waiting producer must make sure the pump is running, or it would wait forever.
-            if (Volatile.Read(ref _pumpIdle) != 0) WakePump();
-            return false;
-        }
-        if (Volatile.Read(ref _pumpIdle) != 0) WakePump();
-        return true;
+        var written = _buffer.TryWrite(record);
+        // Also when full: a waiting producer must make sure the pump is running, or it would wait forever.
+        WakeIfIdle();
+        return written;
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
@@ -376,43 +409,65 @@ public sealed class UsageRecorder
         _ => e.TimestampMs < 0 ? $"timestamp_ms must be >= 0 (got {e.TimestampMs})" : null,
     };
 
+    /// <summary>
+    /// Fills a completed request into <paramref name="r"/>, which must be all default (a freshly claimed
+    /// slot is): references are stored only when set, so a null one costs no write barrier.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static IngressRecord Completed(string model, in TokenUsage usage, string? agentId, string? providerId, string? provider,
-        long? cost, long? duration, long? ttft, string? eventId, long timestampMs) => new()
+    private static void FillCompleted(ref IngressRecord r, string model, in TokenUsage usage, string? agentId, string? providerId, string? provider,
+        long? cost, long? duration, long? ttft, string? eventId, long timestampMs)
     {
-        Kind = AnalyticsEventKind.LlmRequestCompleted,
-        Model = model,
-        Provider = provider,
-        ProviderId = providerId,
-        AgentId = agentId,
-        EventId = eventId,
-        InputTokens = usage.Input,
-        OutputTokens = usage.Output,
-        CacheReadTokens = usage.CacheRead,
-        CacheCreationTokens = usage.CacheCreation,
-        ReasoningTokens = usage.Reasoning,
-        CostMicros = cost ?? IngressRecord.Absent,
-        DurationMs = duration ?? IngressRecord.Absent,
-        TimeToFirstTokenMs = ttft ?? IngressRecord.Absent,
-        TimestampMs = timestampMs,
-    };
+        FillCommon(ref r, AnalyticsEventKind.LlmRequestCompleted, model, agentId, providerId, provider, duration, eventId, timestampMs);
+        r.InputTokens = usage.Input;
+        r.OutputTokens = usage.Output;
+        r.CacheReadTokens = usage.CacheRead;
+        r.CacheCreationTokens = usage.CacheCreation;
+        r.ReasoningTokens = usage.Reasoning;
+        r.CostMicros = cost ?? IngressRecord.Absent;
+        r.TimeToFirstTokenMs = ttft ?? IngressRecord.Absent;
+    }
+
+    /// <summary>Fills a failed request into <paramref name="r"/>, which must be all default (see <see cref="FillCompleted"/>).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void FillFailed(ref IngressRecord r, string model, string? agentId, string? providerId, string? errorCode, string? errorMessage,
+        string? provider, long? duration, string? eventId, long timestampMs)
+    {
+        FillCommon(ref r, AnalyticsEventKind.LlmRequestFailed, model, agentId, providerId, provider, duration, eventId, timestampMs);
+        if (errorCode is not null) r.ErrorCode = errorCode;
+        if (errorMessage is not null) r.ErrorMessage = errorMessage;
+        r.CostMicros = IngressRecord.Absent;
+        r.TimeToFirstTokenMs = IngressRecord.Absent;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void FillCommon(ref IngressRecord r, AnalyticsEventKind kind, string model, string? agentId, string? providerId, string? provider,
+        long? duration, string? eventId, long timestampMs)
+    {
+        r.Kind = kind;
+        r.Model = model;
+        if (provider is not null) r.Provider = provider;
+        if (providerId is not null) r.ProviderId = providerId;
+        if (agentId is not null) r.AgentId = agentId;
+        if (eventId is not null) r.EventId = eventId;
+        r.DurationMs = duration ?? IngressRecord.Absent;
+        r.TimestampMs = timestampMs;
+    }
+
+    private static IngressRecord Completed(string model, in TokenUsage usage, string? agentId, string? providerId, string? provider,
+        long? cost, long? duration, long? ttft, string? eventId, long timestampMs)
+    {
+        var r = default(IngressRecord);
+        FillCompleted(ref r, model, usage, agentId, providerId, provider, cost, duration, ttft, eventId, timestampMs);
+        return r;
+    }
 
     private static IngressRecord Failed(string model, string? agentId, string? providerId, string? errorCode, string? errorMessage,
-        string? provider, long? duration, string? eventId, long timestampMs) => new()
+        string? provider, long? duration, string? eventId, long timestampMs)
     {
-        Kind = AnalyticsEventKind.LlmRequestFailed,
-        Model = model,
-        Provider = provider,
-        ProviderId = providerId,
-        AgentId = agentId,
-        ErrorCode = errorCode,
-        ErrorMessage = errorMessage,
-        EventId = eventId,
-        CostMicros = IngressRecord.Absent,
-        DurationMs = duration ?? IngressRecord.Absent,
-        TimeToFirstTokenMs = IngressRecord.Absent,
-        TimestampMs = timestampMs,
-    };
+        var r = default(IngressRecord);
+        FillFailed(ref r, model, agentId, providerId, errorCode, errorMessage, provider, duration, eventId, timestampMs);
+        return r;
+    }
 
     private static IngressRecord FromPrebuilt(AnalyticsEvent e) => e switch
     {

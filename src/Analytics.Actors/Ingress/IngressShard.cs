@@ -49,6 +49,28 @@ internal sealed class IngressShard
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public bool TryWrite(in IngressRecord record)
     {
+        ref var slot = ref TryClaim();
+        if (Unsafe.IsNullRef(ref slot)) return false;
+        slot.Record = record;
+        Publish(ref slot);
+        return true;
+    }
+
+    /// <summary>
+    /// Claims the next slot for the caller to fill in place, or returns a null reference when the shard
+    /// is full. The claimed <see cref="Slot.Record"/> is all default (the consumer clears every slot it
+    /// reads, and a new ring is zeroed), so the caller sets only the fields that differ from default, then
+    /// must call <see cref="Publish"/> without anything in between that can throw: until then the
+    /// consumer waits at this slot.
+    /// </summary>
+    /// <remarks>
+    /// Filling the slot in place, rather than copying a record built on the caller's stack, saves the
+    /// zeroing of that copy and a bulk write barrier over the whole struct: only the references actually
+    /// set pay a barrier.
+    /// </remarks>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public ref Slot TryClaim()
+    {
         var slots = _slots;
         while (true)
         {
@@ -61,21 +83,20 @@ internal sealed class IngressShard
             if (turn == free)
             {
                 var next = index + 1 == _capacity ? (long)((lap + 1) << 32) : tail + 1;
-                if (Interlocked.CompareExchange(ref _tail.Value, next, tail) == tail)
-                {
-                    slot.Record = record;
-                    Volatile.Write(ref slot.Turn, free + 1);
-                    return true;
-                }
+                if (Interlocked.CompareExchange(ref _tail.Value, next, tail) == tail) return ref slot;
             }
             else if (turn + 1 == free)
             {
                 // The slot still holds the previous lap's event: the consumer is a full ring behind.
-                return false;
+                return ref Unsafe.NullRef<Slot>();
             }
             // Otherwise another producer moved the tail since we read it: try again.
         }
     }
+
+    /// <summary>Hands a slot filled after <see cref="TryClaim"/> to the consumer (a release store of its turn).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Publish(ref Slot slot) => Volatile.Write(ref slot.Turn, slot.Turn + 1);
 
     /// <summary>
     /// Consumer only. Reads the next event if it has been published. Returns false when the ring is
@@ -105,7 +126,8 @@ internal sealed class IngressShard
 
     private long Linear(long packed) => (long)((ulong)packed >> 32) * _capacity + (uint)packed;
 
-    private struct Slot
+    /// <summary>One ring entry: its turn number and the event.</summary>
+    internal struct Slot
     {
         public ulong Turn;
         public IngressRecord Record;
