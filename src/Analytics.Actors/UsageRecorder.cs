@@ -326,7 +326,10 @@ public sealed class UsageRecorder
     /// </summary>
     internal bool GoIdle()
     {
-        Volatile.Write(ref _pumpIdle, 1);
+        // A full fence, not a release store: the flag must be visible before the pending count is read, or a
+        // producer that wrote meanwhile (and saw the pump busy) and this read could both miss each other, leaving
+        // its event for the safety-net timer (Dekker's store-load case; x86 may reorder a store with a later load).
+        Interlocked.Exchange(ref _pumpIdle, 1);
         return PendingCount > 0 && Interlocked.Exchange(ref _pumpIdle, 0) == 1;
     }
 
