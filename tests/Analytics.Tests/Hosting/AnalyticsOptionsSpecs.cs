@@ -104,4 +104,30 @@ public sealed class AnalyticsOptionsSpecs
         AnalyticsOptionsValidator.ThrowIfInvalid(new AnalyticsOptions { BufferCapacity = 16, IngressShards = 64 });
         Assert.True(new AnalyticsOptionsValidator().Validate(null, new AnalyticsOptions()).Succeeded);
     }
+
+    [Fact]
+    public void The_commented_sample_in_config_binds_without_error_and_states_the_real_defaults()
+    {
+        var dir = new DirectoryInfo(AppContext.BaseDirectory);
+        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Analytics.sln"))) dir = dir.Parent;
+        Assert.NotNull(dir);
+        var configuration = new ConfigurationBuilder()
+            .AddJsonFile(Path.Combine(dir.FullName, "config", "analytics.sample.json"), optional: false)
+            .Build();
+        using var sp = Build(configuration);
+
+        var bound = sp.GetRequiredService<IOptions<AnalyticsOptions>>().Value;
+        var defaults = new AnalyticsOptions();
+        Assert.Equal(defaults.BufferCapacity, bound.BufferCapacity);
+        Assert.Equal(defaults.DrainBatchSize, bound.DrainBatchSize);
+        Assert.Equal(defaults.DrainInterval, bound.DrainInterval);
+        Assert.Equal(defaults.AskTimeout, bound.AskTimeout);
+        Assert.Equal(defaults.Pricing.ReloadDelay, bound.Pricing.ReloadDelay);
+        Assert.Equal(defaults.Sync.Interval, bound.Sync.Interval);
+        Assert.Equal(defaults.Sync.BatchSize, bound.Sync.BatchSize);
+        Assert.Equal(defaults.Sync.RetryBudget, bound.Sync.RetryBudget);
+        Assert.Equal(defaults.Sync.FlushTimeout, bound.Sync.FlushTimeout);
+        Assert.Equal(defaults.Sync.QueueCapacity, bound.Sync.QueueCapacity);
+        Assert.Equal(2, bound.Pricing.Overrides.Count);
+    }
 }
