@@ -146,7 +146,7 @@ public sealed class UsageRecorder
         string? provider = null, long? costMicros = null, long? durationMs = null, long? timeToFirstTokenMs = null,
         string? eventId = null, long timestampMs = 0)
     {
-        var problem = CheckCompleted(model, usage, costMicros, durationMs, timeToFirstTokenMs) ?? CheckTimestamp(timestampMs);
+        var problem = CheckCompleted(model, usage, costMicros, durationMs, timeToFirstTokenMs) ?? CheckIdentity(eventId, timestampMs);
         if (problem is not null) throw new ArgumentException(problem);
         ref var slot = ref _buffer.TryClaim();
         if (!Unsafe.IsNullRef(ref slot))
@@ -198,7 +198,7 @@ public sealed class UsageRecorder
     public bool TryRecordFailed(string model, string? agentId = null, string? providerId = null, string? errorCode = null,
         string? errorMessage = null, string? provider = null, long? durationMs = null, string? eventId = null, long timestampMs = 0)
     {
-        var problem = CheckFailed(model, durationMs) ?? CheckTimestamp(timestampMs);
+        var problem = CheckFailed(model, durationMs) ?? CheckIdentity(eventId, timestampMs);
         if (problem is not null) throw new ArgumentException(problem);
         ref var slot = ref _buffer.TryClaim();
         if (!Unsafe.IsNullRef(ref slot))
@@ -403,13 +403,19 @@ public sealed class UsageRecorder
     private static string? CheckTimestamp(long timestampMs) =>
         timestampMs < 0 ? $"timestamp_ms must be >= 0 (got {timestampMs})" : null;
 
+    /// <summary>Caller-supplied identity: an empty id could never be sent (Protocol 012 requires one).</summary>
+    private static string? CheckIdentity(string? eventId, long timestampMs) =>
+        eventId is { Length: 0 } ? "event_id must be null (assigned) or a non-empty string" : CheckTimestamp(timestampMs);
+
     private static string? CheckPrebuilt(AnalyticsEvent? e) => e switch
     {
         null => "event must not be null",
         LlmRequestCompleted c => CheckCompleted(c.Model, new TokenUsage(c.InputTokens, c.OutputTokens, c.CacheReadInputTokens, c.CacheCreationInputTokens, c.ReasoningTokens), c.CostMicros, c.DurationMs, c.TimeToFirstTokenMs)
-            ?? (string.IsNullOrEmpty(c.Provider) ? "provider must be a non-empty string" : null),
-        LlmRequestFailed f => CheckFailed(f.Model, f.DurationMs) ?? (string.IsNullOrEmpty(f.Provider) ? "provider must be a non-empty string" : null),
-        _ => e.TimestampMs < 0 ? $"timestamp_ms must be >= 0 (got {e.TimestampMs})" : null,
+            ?? (string.IsNullOrEmpty(c.Provider) ? "provider must be a non-empty string" : null)
+            ?? CheckIdentity(c.EventId, c.TimestampMs),
+        LlmRequestFailed f => CheckFailed(f.Model, f.DurationMs) ?? (string.IsNullOrEmpty(f.Provider) ? "provider must be a non-empty string" : null)
+            ?? CheckIdentity(f.EventId, f.TimestampMs),
+        _ => CheckIdentity(e.EventId, e.TimestampMs),
     };
 
     /// <summary>

@@ -228,15 +228,15 @@ internal sealed class Protocol012HttpSink : ISyncSink
         return _time.GetElapsedTime(started) + wait < _budget;
     }
 
+    /// <summary>
+    /// The server's wait, or null to keep the computed back-off. A zero, negative or already-past wait (a clock
+    /// ahead of the server's) is null too: taken as given it would re-post with no delay at all, a tight loop
+    /// for the whole retry budget, where the protocol asks for back-off.
+    /// </summary>
     private TimeSpan? RetryAfter(RetryConditionHeaderValue? header)
     {
-        if (header?.Delta is { } delta) return delta < TimeSpan.Zero ? TimeSpan.Zero : delta;
-        if (header?.Date is { } date)
-        {
-            var wait = date - _time.GetUtcNow();
-            return wait < TimeSpan.Zero ? TimeSpan.Zero : wait;
-        }
-        return null;
+        TimeSpan? wait = header?.Delta ?? (header?.Date is { } date ? date - _time.GetUtcNow() : null);
+        return wait > TimeSpan.Zero ? wait : null;
     }
 
     internal static bool IsTransient(int status) => status is 408 or 429 or >= 500 and < 600;

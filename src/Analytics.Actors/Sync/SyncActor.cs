@@ -14,8 +14,8 @@ namespace Analytics.Actors.Sync;
 /// <see cref="EventTap"/>; recording and stats never wait for delivery.
 /// </summary>
 /// <remarks>
-/// On <see cref="Flush"/> (sent by the CoordinatedShutdown task after the pump drained the ring) it removes the tap and
-/// completes the queue, so <c>GroupedWithin</c> emits its last partial batch and the stream completes once that is
+/// On <see cref="Flush"/> (sent by the CoordinatedShutdown task after the pump drained the ring) it completes the
+/// queue (the tap stays, so later events count as sync-dropped), so <c>GroupedWithin</c> emits its last partial batch and the stream completes once that is
 /// delivered. If that takes longer than the flush timeout it cancels delivery (in-flight and queued events settle as
 /// undelivered within moments) and, after a short grace, closes the books: whatever is still unsettled counts as
 /// undelivered. It then answers <see cref="Flushed"/> with the final counters, which the shutdown task logs.
@@ -27,7 +27,6 @@ internal sealed class SyncActor : ReceiveActor, IWithTimers
 
     private static readonly TimeSpan StreamRestartDelay = TimeSpan.FromSeconds(1);
 
-    private readonly UsageRecorder _recorder;
     private readonly EventTap _tap;
     private readonly ChannelReader<AnalyticsEvent> _queue;
     private readonly ISyncSink _sink;
@@ -41,9 +40,8 @@ internal sealed class SyncActor : ReceiveActor, IWithTimers
     private bool _flushed;
 
     /// <summary>Use <see cref="CreateProps"/>.</summary>
-    public SyncActor(UsageRecorder recorder, EventTap tap, ChannelReader<AnalyticsEvent> queue, ISyncSink sink, SyncMetrics metrics, SyncOptions options)
+    public SyncActor(EventTap tap, ChannelReader<AnalyticsEvent> queue, ISyncSink sink, SyncMetrics metrics, SyncOptions options)
     {
-        _recorder = recorder;
         _tap = tap;
         _queue = queue;
         _sink = sink;
@@ -62,15 +60,14 @@ internal sealed class SyncActor : ReceiveActor, IWithTimers
     public ITimerScheduler Timers { get; set; } = null!;
 
     /// <summary>Props for the sync actor.</summary>
-    /// <param name="recorder">The recorder <paramref name="tap"/> is attached to (removed from it on flush).</param>
     /// <param name="tap">The pump's writer side of the queue.</param>
     /// <param name="queue">The reader side of the queue.</param>
     /// <param name="sink">Where batches are delivered.</param>
     /// <param name="metrics">The counters batches settle into.</param>
     /// <param name="options">Batch size, interval, parallelism.</param>
     /// <returns>Props.</returns>
-    public static Props CreateProps(UsageRecorder recorder, EventTap tap, ChannelReader<AnalyticsEvent> queue, ISyncSink sink, SyncMetrics metrics, SyncOptions options)
-        => Props.Create(() => new SyncActor(recorder, tap, queue, sink, metrics, options));
+    public static Props CreateProps(EventTap tap, ChannelReader<AnalyticsEvent> queue, ISyncSink sink, SyncMetrics metrics, SyncOptions options)
+        => Props.Create(() => new SyncActor(tap, queue, sink, metrics, options));
 
     /// <inheritdoc />
     protected override void PreStart() => RunStream();
@@ -170,12 +167,12 @@ internal sealed class SyncActor : ReceiveActor, IWithTimers
         _flushWaiters.Clear();
     }
 
-    /// <summary>Ends intake: the pump no longer offers to the queue, and the stream completes once the queue is empty.</summary>
-    private void StopIntake()
-    {
-        _recorder.RemoveTap(_tap);
-        _tap.Complete();
-    }
+    /// <summary>
+    /// Ends intake: the queue is completed, so the stream completes once it is empty. The tap stays attached on
+    /// purpose: an event recorded after this (a host still serving during shutdown) is refused by the completed
+    /// queue and counted as sync-dropped, instead of vanishing from the accounting.
+    /// </summary>
+    private void StopIntake() => _tap.Complete();
 
     /// <summary>Flush and stop taking events; answered with <see cref="Flushed"/>.</summary>
     /// <param name="Timeout">How long delivery may go on before it is cancelled.</param>

@@ -28,7 +28,7 @@ public sealed class SyncOptions
     /// <summary>Events per batch: a batch is sent as soon as it holds this many. Default 10; 1..10,000.</summary>
     public int BatchSize { get; set; } = 10;
 
-    /// <summary>Timeout of one HTTP attempt (request and response body). Default 00:00:30; 1 ms..10 min.</summary>
+    /// <summary>Timeout of one HTTP attempt (request and response body). Default 00:00:30; 10 ms..10 min (Polly refuses less).</summary>
     public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>Batches in delivery at the same time. Default 4; 1..256.</summary>
@@ -42,7 +42,7 @@ public sealed class SyncOptions
 
     /// <summary>
     /// Total time one event may spend in attempts and back-off waits; after it the event counts as undelivered and is
-    /// dead-lettered. Default 00:05:00; 1 ms..24 h.
+    /// dead-lettered. Default 00:05:00; 10 ms..24 h.
     /// </summary>
     public TimeSpan RetryBudget { get; set; } = TimeSpan.FromMinutes(5);
 
@@ -121,10 +121,11 @@ public sealed class SyncOptions
 
         Duration(failures, "Interval", options.Interval, TimeSpan.FromMilliseconds(1), TimeSpan.FromHours(1));
         Range(failures, "BatchSize", options.BatchSize, 1, 10_000);
-        Duration(failures, "Timeout", options.Timeout, TimeSpan.FromMilliseconds(1), TimeSpan.FromMinutes(10));
+        // Polly's timeout strategy refuses anything under 10 ms; catching it here names the key instead.
+        Duration(failures, "Timeout", options.Timeout, TimeSpan.FromMilliseconds(10), TimeSpan.FromMinutes(10));
         Range(failures, "Parallelism", options.Parallelism, 1, 256);
         Range(failures, "MaxConcurrentRequestsPerBatch", options.MaxConcurrentRequestsPerBatch, 1, 256);
-        Duration(failures, "RetryBudget", options.RetryBudget, TimeSpan.FromMilliseconds(1), TimeSpan.FromHours(24));
+        Duration(failures, "RetryBudget", options.RetryBudget, TimeSpan.FromMilliseconds(10), TimeSpan.FromHours(24));
         Duration(failures, "RetryDelay", options.RetryDelay, TimeSpan.FromMilliseconds(1), TimeSpan.FromMinutes(10));
         Duration(failures, "MaxRetryDelay", options.MaxRetryDelay, TimeSpan.FromMilliseconds(1), TimeSpan.FromHours(1));
         if (options.MaxRetryDelay < options.RetryDelay)

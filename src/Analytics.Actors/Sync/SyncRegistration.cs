@@ -65,7 +65,7 @@ internal static class SyncRegistration
         var deadLetters = new DeadLetterFile(sync.DeadLetterPath, time, loggers.CreateLogger<DeadLetterFile>());
         var sink = new Protocol012HttpSink(sync, clients, metrics, deadLetters, time, loggers.CreateLogger<Protocol012HttpSink>());
 
-        var actor = system.ActorOf(SyncActor.CreateProps(recorder, tap, queue.Reader, sink, metrics, sync), "usage-analytics-sync");
+        var actor = system.ActorOf(SyncActor.CreateProps(tap, queue.Reader, sink, metrics, sync), "usage-analytics-sync");
         registry.Register<SyncActor>(actor);
         recorder.AddTap(tap);
         resolver.GetService<SyncStatus>()?.Attach(metrics);

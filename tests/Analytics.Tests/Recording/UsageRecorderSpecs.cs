@@ -81,6 +81,11 @@ public sealed class UsageRecorderSpecs
         Assert.Equal(6, recorder.RejectedCount);
         Assert.Equal(2, recorder.AcceptedCount);
         Assert.Throws<ArgumentException>(() => recorder.TryRecordCompleted("gpt-4o", new TokenUsage(1, 1), timestampMs: -1));
+        // An empty id could never be sent upstream: refused at the door rather than lost in sync.
+        Assert.Throws<ArgumentException>(() => recorder.TryRecordFailed("gpt-4o", eventId: ""));
+        Assert.False(recorder.Record(new LlmRequestFailed { Model = "gpt-4o", Provider = "openai", EventId = "" }));
+        Assert.False(recorder.Record(new LlmRequestCompleted { Model = "gpt-4o", Provider = "openai", TimestampMs = -5 }));
+        Assert.Equal(8, recorder.RejectedCount);
     }
 
     [Fact]

@@ -92,6 +92,27 @@ public sealed class Protocol012HttpSinkSpecs : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_Retry_After_of_zero_keeps_the_back_off_instead_of_re_posting_in_a_tight_loop()
+    {
+        _server.TooManyEvery = 1; // every request: 429, "Retry-After: 0"
+        _server.RetryAfter = () => "0";
+        var (sink, _) = Sink(o =>
+        {
+            o.RetryDelay = TimeSpan.FromMilliseconds(200);
+            o.MaxRetryDelay = TimeSpan.FromMilliseconds(200);
+            o.RetryBudget = TimeSpan.FromSeconds(1);
+        });
+        var batch = Events(1);
+
+        var outcome = await sink.DeliverAsync(batch, CancellationToken.None);
+
+        Assert.Equal(1, outcome.Undelivered);
+        // Taken literally, "0" would mean hundreds of posts within the one-second budget on loopback.
+        var attempts = _server.RequestsFor(batch[0].EventId!).Count;
+        Assert.InRange(attempts, 2, 30);
+    }
+
+    [Fact]
     public async Task A_429_Retry_After_as_an_HTTP_date_is_honoured()
     {
         _server.TooManyEvery = 1;

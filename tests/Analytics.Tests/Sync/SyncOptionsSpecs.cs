@@ -84,6 +84,17 @@ public sealed class SyncOptionsSpecs
     }
 
     [Fact]
+    public void Timeouts_below_what_Polly_accepts_fail_validation_naming_the_key_instead_of_the_actor_start()
+    {
+        var o = On();
+        o.Timeout = TimeSpan.FromMilliseconds(5);
+        o.RetryBudget = TimeSpan.FromMilliseconds(9);
+        var problems = Problems(o);
+        Assert.Contains("Analytics:Sync:Timeout must be between 00:00:00.0100000 and 00:10:00 (got 00:00:00.0050000).", problems);
+        Assert.Contains("Analytics:Sync:RetryBudget must be between 00:00:00.0100000 and 1.00:00:00 (got 00:00:00.0090000).", problems);
+    }
+
+    [Fact]
     public void Max_retry_delay_below_retry_delay_is_refused()
     {
         var o = On();
