@@ -28,8 +28,11 @@ public sealed class IngressPumpActor : UntypedActor, IWithTimers
 
     private readonly Dictionary<string, IActorRef>[] _children = NewMaps<IActorRef>();
     private readonly Dictionary<string, RowAccumulator>[] _batch = NewMaps<RowAccumulator>();
-    private readonly ImmutableDictionary<string, UsageRow>[] _views =
-        [ImmutableDictionary<string, UsageRow>.Empty, ImmutableDictionary<string, UsageRow>.Empty, ImmutableDictionary<string, UsageRow>.Empty];
+    // Builders, not dictionaries: a fold reply mutates in place instead of allocating a new tree path and wrapper,
+    // and ToImmutable() at snapshot time is O(1) (later writes copy only what they touch). With 1,000 changed models
+    // and agents this took the worst-case stats Ask from 3.3 ms to the figure in docs/benchmarks.md.
+    private readonly ImmutableDictionary<string, UsageRow>.Builder[] _views =
+        [ImmutableDictionary.CreateBuilder<string, UsageRow>(), ImmutableDictionary.CreateBuilder<string, UsageRow>(), ImmutableDictionary.CreateBuilder<string, UsageRow>()];
     private readonly List<IActorRef> _waitingForStats = [];
     private readonly List<IngressRecord> _deferredStops = [];
     private readonly RowAccumulator _totals = new();
@@ -99,7 +102,7 @@ public sealed class IngressPumpActor : UntypedActor, IWithTimers
                 break;
             case AggregatorActor.Folded folded:
                 var i = (int)folded.Dimension;
-                _views[i] = _views[i].SetItem(folded.Key, folded.Row);
+                _views[i][folded.Key] = folded.Row;
                 if (--_outstandingFolds == 0 && _waitingForStats.Count > 0)
                 {
                     var stats = Snapshot();
@@ -395,9 +398,9 @@ public sealed class IngressPumpActor : UntypedActor, IWithTimers
         return new UsageStats
         {
             Totals = _totals.ToRow(),
-            ByModel = _views[(int)StatsDimension.Model],
-            ByProvider = _views[(int)StatsDimension.Provider],
-            ByAgent = _views[(int)StatsDimension.Agent],
+            ByModel = _views[(int)StatsDimension.Model].ToImmutable(),
+            ByProvider = _views[(int)StatsDimension.Provider].ToImmutable(),
+            ByAgent = _views[(int)StatsDimension.Agent].ToImmutable(),
             // The pump is the only consumer, so Folded is exactly what left the ring: Pending is exact too.
             Ingress = new IngressCounters(accepted, _recorder.DroppedCount, _recorder.RejectedCount, _folded, Math.Max(0, accepted - _folded), subscriberDropped),
             Lifecycle = new LifecycleCounters(_budgetEvents, _routerStarts, _routerStops),
