@@ -1,5 +1,5 @@
 using Akka.Hosting;
-using Analytics.Actors.Hosting;
+using Analytics.Actors;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -39,13 +39,7 @@ internal static class AnalyticsHost
         builder.Services.Configure<Microsoft.Extensions.Logging.Console.ConsoleLoggerOptions>(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
 
         builder.Services.AddUsageAnalytics(builder.Configuration);
-        builder.Services.AddAkka("analytics", akka => akka
-            .ConfigureLoggers(loggers =>
-            {
-                loggers.ClearLoggers();
-                loggers.AddLoggerFactory();
-            })
-            .WithUsageAnalytics());
+        builder.Services.AddAkka("analytics", akka => akka.WithUsageAnalytics());
         return builder.Build();
     }
 }

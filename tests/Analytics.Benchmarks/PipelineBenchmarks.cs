@@ -107,7 +107,7 @@ public class PipelineBenchmarks
         for (var i = start; i < start + count; i++)
         {
             ref readonly var r = ref requests[i & Workload.Mask];
-            if (!recorder.TryRecordCompleted(r.Model, new TokenUsage(r.InputTokens, r.OutputTokens), provider: r.Provider, costMicros: r.CostMicros))
+            if (!recorder.TryRecordCompleted(r.Model, new TokenUsage(r.InputTokens, r.OutputTokens), costMicros: r.CostMicros, attribution: new RequestAttribution { Provider = r.Provider }))
                 RetryUntilAccepted(recorder, r, priced: false);
         }
     }
@@ -130,7 +130,7 @@ public class PipelineBenchmarks
         do spin.SpinOnce(sleep1Threshold: -1);
         while (priced
             ? !recorder.TryRecordCompleted(r.Model, new TokenUsage(r.InputTokens, r.OutputTokens))
-            : !recorder.TryRecordCompleted(r.Model, new TokenUsage(r.InputTokens, r.OutputTokens), provider: r.Provider, costMicros: r.CostMicros));
+            : !recorder.TryRecordCompleted(r.Model, new TokenUsage(r.InputTokens, r.OutputTokens), costMicros: r.CostMicros, attribution: new RequestAttribution { Provider = r.Provider }));
     }
 
     private sealed class Cfg : ManualConfig

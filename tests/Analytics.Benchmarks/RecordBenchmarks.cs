@@ -208,7 +208,7 @@ public class RecordBenchmarks
         for (var i = start; i < start + count; i++)
         {
             ref readonly var r = ref requests[i & Workload.Mask];
-            recorder.RecordCompleted(r.Model, new TokenUsage(r.InputTokens, r.OutputTokens), provider: r.Provider, costMicros: r.CostMicros);
+            recorder.RecordCompleted(r.Model, new TokenUsage(r.InputTokens, r.OutputTokens), costMicros: r.CostMicros, attribution: new RequestAttribution { Provider = r.Provider });
         }
     }
 
@@ -219,7 +219,7 @@ public class RecordBenchmarks
         for (var i = start; i < start + count; i++)
         {
             ref readonly var r = ref requests[i & Workload.Mask];
-            if (!recorder.TryRecordCompleted(r.Model, new TokenUsage(r.InputTokens, r.OutputTokens), provider: r.Provider, costMicros: r.CostMicros))
+            if (!recorder.TryRecordCompleted(r.Model, new TokenUsage(r.InputTokens, r.OutputTokens), costMicros: r.CostMicros, attribution: new RequestAttribution { Provider = r.Provider }))
                 WaitAndRetry(recorder, r);
         }
     }
@@ -228,7 +228,7 @@ public class RecordBenchmarks
     {
         var spin = new SpinWait();
         do spin.SpinOnce(sleep1Threshold: -1);
-        while (!recorder.TryRecordCompleted(r.Model, new TokenUsage(r.InputTokens, r.OutputTokens), provider: r.Provider, costMicros: r.CostMicros));
+        while (!recorder.TryRecordCompleted(r.Model, new TokenUsage(r.InputTokens, r.OutputTokens), costMicros: r.CostMicros, attribution: new RequestAttribution { Provider = r.Provider }));
     }
 
     private void PeerWork(int thread, int ops) => Workload.InChunks(ops, _peerRange);

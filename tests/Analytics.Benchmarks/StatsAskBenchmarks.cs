@@ -115,7 +115,7 @@ public class StatsAskBenchmarks
     private void RecordOne(int key)
     {
         ref readonly var r = ref Workload.Requests[key & Workload.Mask];
-        if (!_recorder.RecordCompleted(_models[key], new TokenUsage(r.InputTokens, r.OutputTokens), _agents[key], provider: r.Provider, costMicros: r.CostMicros))
+        if (!_recorder.RecordCompleted(_models[key], new TokenUsage(r.InputTokens, r.OutputTokens), new RequestAttribution { AgentId = _agents[key], Provider = r.Provider }, costMicros: r.CostMicros))
             throw new InvalidOperationException("the ring refused an event");
     }
 

@@ -2,6 +2,7 @@ using System.Net.Http.Headers;
 using Akka.Actor;
 using Akka.Streams;
 using Akka.Streams.Dsl;
+using Analytics.Actors;
 using Analytics.Actors.Sync;
 using Analytics.Benchmarks.Infrastructure;
 using Analytics.Contracts;

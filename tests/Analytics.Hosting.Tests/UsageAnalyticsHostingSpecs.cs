@@ -27,10 +27,10 @@ public sealed class UsageAnalyticsHostingSpecs(ITestOutputHelper output) : Akka.
         var recorder = Host.Services.GetRequiredService<UsageRecorder>();
         Assert.Equal(256, recorder.Capacity);
 
-        Assert.True(recorder.RecordCompleted("gpt-4o-mini", 1_000_000, 0, agentId: "agent-1"));
-        Assert.True(recorder.RecordFailed("claude-3-haiku-20240307", agentId: "agent-1"));
+        Assert.True(recorder.RecordCompleted("gpt-4o-mini", 1_000_000, 0, attribution: new RequestAttribution { AgentId = "agent-1" }));
+        Assert.True(recorder.RecordFailed("claude-3-haiku-20240307", attribution: new RequestAttribution { AgentId = "agent-1" }));
 
-        var stats = await ActorRegistry.GetUsageStatsAsync(TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken);
+        var stats = await Host.Services.GetRequiredService<IUsageStats>().GetAsync(TestContext.Current.CancellationToken);
 
         Assert.Equal(2, stats.Totals.Requests);
         Assert.Equal(150_000, stats.ByModel["gpt-4o-mini"].CostMicros); // $0.15 per million input tokens
@@ -72,7 +72,7 @@ public sealed class UsageAnalyticsConfigureOverloadSpecs(ITestOutputHelper outpu
         var recorder = Host.Services.GetRequiredService<UsageRecorder>();
         for (var i = 0; i < 500; i++) recorder.RecordCompleted("gpt-4o", 1, 1);
 
-        var stats = await ActorRegistry.GetUsageStatsAsync(TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken);
+        var stats = await Host.Services.GetRequiredService<IUsageStats>().GetAsync(TestContext.Current.CancellationToken);
 
         Assert.Equal(500, stats.Totals.Requests);
         Assert.Equal(10_000, recorder.Capacity); // the ring keeps the configured default

@@ -4,19 +4,16 @@ using Analytics.Contracts;
 namespace Analytics.Actors.Aggregation;
 
 /// <summary>
-/// Owns the running usage of one key (one model, one provider or one agent). The pump tells it one
-/// <see cref="Fold"/> per drained batch that touched the key; it adds the delta and answers the sender
-/// with its new row, which is how stats read the aggregators' state without a scatter-gather per query.
+/// Owns the running usage of one key (one model, one provider or one agent). The pump tells it one <see cref="Fold"/>
+/// per drained batch that touched the key; it adds the delta and answers the sender with its new row, which is how
+/// the stats read the aggregators' state without a scatter-gather per query.
 /// </summary>
-public sealed class AggregatorActor : ReceiveActor
+internal sealed class AggregatorActor : ReceiveActor
 {
     private readonly StatsDimension _dimension;
     private readonly string _key;
-    private UsageRow _row = UsageRow.Empty;
+    private UsageCounters _counters;
 
-    /// <summary>Use <see cref="CreateProps"/>; public only because Props activation needs it.</summary>
-    /// <param name="dimension">Model, provider or agent.</param>
-    /// <param name="key">The key.</param>
     public AggregatorActor(StatsDimension dimension, string key)
     {
         _dimension = dimension;
@@ -25,20 +22,17 @@ public sealed class AggregatorActor : ReceiveActor
     }
 
     /// <summary>Props for the aggregator of <paramref name="key"/> in <paramref name="dimension"/>.</summary>
-    /// <param name="dimension">Model, provider or agent.</param>
-    /// <param name="key">The key.</param>
-    /// <returns>Props.</returns>
     public static Props CreateProps(StatsDimension dimension, string key) => Props.Create(() => new AggregatorActor(dimension, key));
 
     private void Handle(Fold fold)
     {
-        _row = _row.Add(fold.Delta);
-        Sender.Tell(new Folded(_dimension, _key, _row));
+        _counters.Add(fold.Delta);
+        Sender.Tell(new Folded(_dimension, _key, new UsageRow(_counters)));
     }
 
     /// <summary>A batch's usage for this key.</summary>
     /// <param name="Delta">Usage to add.</param>
-    public sealed record Fold(UsageRow Delta);
+    public sealed record Fold(UsageCounters Delta);
 
     /// <summary>The key's row after a fold.</summary>
     /// <param name="Dimension">Which breakdown.</param>

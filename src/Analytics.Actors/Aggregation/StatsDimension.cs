@@ -1,7 +1,7 @@
 namespace Analytics.Actors.Aggregation;
 
 /// <summary>The breakdowns the stats are kept by; one aggregator actor per key per dimension.</summary>
-public enum StatsDimension
+internal enum StatsDimension
 {
     /// <summary>Per model name as recorded.</summary>
     Model,

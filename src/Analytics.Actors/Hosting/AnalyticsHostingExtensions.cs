@@ -1,29 +1,33 @@
 using Akka.Actor;
 using Akka.Hosting;
+using Akka.Hosting.Logging;
+using Analytics.Actors.Hosting;
+using Analytics.Actors.Pricing;
+using Analytics.Actors.Pump;
+using Analytics.Actors.Sync;
 using Analytics.Contracts;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
-using Analytics.Actors.Pricing;
-using Analytics.Actors.Sync;
 
-namespace Analytics.Actors.Hosting;
+namespace Analytics.Actors;
 
 /// <summary>
-/// Registration of the usage analytics: <see cref="AddUsageAnalytics"/> for options and the recorder,
-/// <c>WithUsageAnalytics</c> for the actors. Use both:
+/// Registration of the usage analytics: <see cref="AddUsageAnalytics"/> for options, the recorder and the stats
+/// reader, <c>WithUsageAnalytics</c> for the actors. Use both:
 /// <code>
 /// services.AddUsageAnalytics(configuration);
-/// services.AddAkka("analytics", builder => builder.WithUsageAnalytics());
+/// services.AddAkka("my-gateway", akka => akka.WithUsageAnalytics());
 /// </code>
 /// </summary>
 public static class AnalyticsHostingExtensions
 {
     /// <summary>
     /// Binds <see cref="AnalyticsOptions"/> from the <c>Analytics</c> section of <paramref name="configuration"/>
-    /// (unknown keys are errors, so a typo fails loudly), validates them when the host starts, and registers
-    /// the <see cref="UsageRecorder"/>, the <see cref="IPriceCatalog"/> and a <see cref="TimeProvider"/>.
+    /// (unknown keys are errors, so a typo fails loudly), validates them when the host starts, and registers the
+    /// <see cref="UsageRecorder"/>, <see cref="IUsageStats"/>, <see cref="SyncStatus"/>, the price catalog and a
+    /// <see cref="TimeProvider"/>. The host then fails to start unless an actor system runs <c>WithUsageAnalytics()</c>.
     /// </summary>
     /// <param name="services">The services.</param>
     /// <param name="configuration">The root configuration (the one holding the <c>Analytics</c> section).</param>
@@ -40,10 +44,16 @@ public static class AnalyticsHostingExtensions
         services.AddSync();
         services.TryAddSingleton<UsageAnalyticsRuntime>();
         services.TryAddSingleton(sp => sp.GetRequiredService<UsageAnalyticsRuntime>().GetRecorder(sp.GetRequiredService<IOptions<AnalyticsOptions>>().Value));
+        services.TryAddSingleton<IUsageStats, UsageStatsService>();
+        services.AddHostedService<AnalyticsStartupCheck>();
         return services;
     }
 
-    /// <summary>Starts the analytics actors with the options bound by <see cref="AddUsageAnalytics"/>.</summary>
+    /// <summary>
+    /// Starts the analytics actors with the options bound by <see cref="AddUsageAnalytics"/>. Akka's own log lines are
+    /// routed through <c>Microsoft.Extensions.Logging</c> (filtered by <c>Logging:LogLevel</c>); to keep a logger setup of
+    /// your own, call <c>ConfigureLoggers</c> after this.
+    /// </summary>
     /// <param name="builder">The Akka builder.</param>
     /// <returns>The builder.</returns>
     public static AkkaConfigurationBuilder WithUsageAnalytics(this AkkaConfigurationBuilder builder)
@@ -67,6 +77,14 @@ public static class AnalyticsHostingExtensions
     {
         // The sync flush runs in a CoordinatedShutdown phase whose default timeout (5 s) is shorter than FlushTimeout may be.
         builder.AddHocon(SyncRegistration.ShutdownHocon, HoconAddMode.Prepend);
+        builder.ConfigureLoggers(loggers =>
+        {
+            // AddLoggerFactory registers the ILoggerFactory setup the bridge reads; the bridge then replaces its logger.
+            loggers.ClearLoggers();
+            loggers.AddLoggerFactory();
+            loggers.ClearLoggers();
+            loggers.AddLogger<AkkaLogBridge>();
+        });
         return builder.WithActors((system, registry, resolver) =>
         {
             var runtime = resolver.GetService<UsageAnalyticsRuntime>()
@@ -83,16 +101,26 @@ public static class AnalyticsHostingExtensions
             var syncCounters = SyncRegistration.Start(system, registry, resolver, options, recorder);
             var pump = system.ActorOf(IngressPumpActor.CreateProps(recorder, catalog, options, time, syncCounters), "usage-analytics");
             registry.Register<IngressPumpActor>(pump);
+            registry.Register<AnalyticsCoordinator>(pump);
+
+            // Intake stops with the final drain; whatever phase runs after it (the sync flush) then has every event.
+            CoordinatedShutdown.Get(system).AddTask(SyncRegistration.FlushPhase, "analytics-drain", () => DrainAsync(pump, options.AskTimeout));
+            system.WhenTerminated.ContinueWith(_ => recorder.MarkStopped(), TaskScheduler.Default);
+            runtime.MarkStarted(system, pump, options);
         });
     }
 
-    /// <summary>
-    /// Asks the analytics coordinator for a read-your-writes <see cref="UsageStats"/> snapshot.
-    /// </summary>
-    /// <param name="registry">The actor registry of the system running the analytics.</param>
-    /// <param name="timeout">Ask timeout.</param>
-    /// <param name="cancellationToken">Cancels the wait.</param>
-    /// <returns>The stats.</returns>
-    public static Task<UsageStats> GetUsageStatsAsync(this IReadOnlyActorRegistry registry, TimeSpan timeout, CancellationToken cancellationToken = default)
-        => registry.Get<IngressPumpActor>().Ask<UsageStats>(UsageQueries.GetStats.Instance, timeout, cancellationToken);
+    /// <summary>The shutdown drain: intake stops and everything accepted reaches the pump's taps.</summary>
+    internal static async Task<Akka.Done> DrainAsync(IActorRef pump, TimeSpan timeout)
+    {
+        try
+        {
+            await pump.Ask<IngressPumpActor.Drained>(IngressPumpActor.DrainAll.Instance, timeout).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is AskTimeoutException or OperationCanceledException)
+        {
+            // The pump is gone or stuck; what it did not drain stays counted as pending in the ingress counters.
+        }
+        return Akka.Done.Instance;
+    }
 }

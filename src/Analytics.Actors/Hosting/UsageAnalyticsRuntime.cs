@@ -1,15 +1,21 @@
+using Akka.Actor;
+
 namespace Analytics.Actors.Hosting;
 
 /// <summary>
-/// Holds the one <see cref="UsageRecorder"/> of a service provider, created on first use from the options
-/// in force, so that DI consumers and <see cref="AnalyticsHostingExtensions.WithUsageAnalytics(Akka.Hosting.AkkaConfigurationBuilder)"/>
-/// share the same ring whichever resolves it first.
+/// The analytics of one service provider: its <see cref="UsageRecorder"/>, created on first use from the options in
+/// force (so DI consumers and <c>WithUsageAnalytics</c> share one ring whichever resolves it first), and, once
+/// <c>WithUsageAnalytics</c> has run, the actor system and the options the actors run with.
 /// </summary>
 internal sealed class UsageAnalyticsRuntime
 {
     private readonly object _gate = new();
     private UsageRecorder? _recorder;
     private AnalyticsOptions? _createdWith;
+    private volatile Started? _started;
+
+    /// <summary>The running actors, or null until <c>WithUsageAnalytics</c> started them.</summary>
+    public Started? Running => _started;
 
     public UsageRecorder GetRecorder(AnalyticsOptions options)
     {
@@ -31,4 +37,13 @@ internal sealed class UsageAnalyticsRuntime
             return _recorder;
         }
     }
+
+    /// <summary>Called by <c>WithUsageAnalytics</c> once the pump runs.</summary>
+    public void MarkStarted(ActorSystem system, IActorRef pump, AnalyticsOptions options) => _started = new Started(system, pump, options);
+
+    /// <summary>The running analytics.</summary>
+    /// <param name="System">The actor system they run in.</param>
+    /// <param name="Pump">The actor that answers stats queries.</param>
+    /// <param name="Options">The options the actors run with.</param>
+    public sealed record Started(ActorSystem System, IActorRef Pump, AnalyticsOptions Options);
 }

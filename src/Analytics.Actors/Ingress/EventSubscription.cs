@@ -1,22 +1,23 @@
 using System.Threading.Channels;
+using Analytics.Actors.Ingress;
 using Analytics.Contracts;
 
-namespace Analytics.Actors.Ingress;
+namespace Analytics.Actors;
 
 /// <summary>
-/// A live copy of every recorded event (the reference crate's <c>with_streaming</c>). Events arrive
-/// once the pump drains them, with their id and timestamp assigned. The channel is bounded: a reader
-/// that falls behind loses copies (counted in <see cref="Dropped"/>); the recorder never waits for it.
-/// Dispose to stop receiving; the reader then completes.
+/// A live copy of every recorded event (the reference crate's <c>with_streaming</c>). Events arrive once the pump
+/// drains them, with their id and timestamp assigned. The channel is bounded: a reader that falls behind loses copies
+/// (counted in <see cref="Dropped"/>); the recorder never waits for it. Dispose to stop receiving; the reader then
+/// completes.
 /// </summary>
 public sealed class EventSubscription : IDisposable
 {
-    private readonly UsageRecorder _owner;
+    private readonly TapRegistry _registry;
     private readonly EventTap _tap;
 
-    internal EventSubscription(UsageRecorder owner, EventTap tap, ChannelReader<AnalyticsEvent> reader)
+    internal EventSubscription(TapRegistry registry, EventTap tap, ChannelReader<AnalyticsEvent> reader)
     {
-        _owner = owner;
+        _registry = registry;
         _tap = tap;
         Reader = reader;
     }
@@ -33,7 +34,7 @@ public sealed class EventSubscription : IDisposable
     /// <inheritdoc />
     public void Dispose()
     {
-        _owner.RemoveTap(_tap);
+        _registry.Remove(_tap);
         _tap.Complete();
     }
 }

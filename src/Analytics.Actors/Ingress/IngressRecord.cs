@@ -34,4 +34,13 @@ internal struct IngressRecord
     public long TimestampMs;
     public long DurationMs;
     public long TimeToFirstTokenMs;
+
+    /// <summary>The token counts as a <see cref="TokenUsage"/>.</summary>
+    public readonly TokenUsage Usage => new(InputTokens, OutputTokens, CacheReadTokens, CacheCreationTokens, ReasoningTokens);
+
+    /// <summary>The duration, or null when none was supplied.</summary>
+    public readonly long? Duration => DurationMs >= 0 ? DurationMs : null;
+
+    /// <summary>The time to first token, or null when none was supplied.</summary>
+    public readonly long? TimeToFirstToken => TimeToFirstTokenMs >= 0 ? TimeToFirstTokenMs : null;
 }

@@ -51,12 +51,6 @@ internal static class ModelNames
         return y is >= 2000 and <= 2099 && m is >= 1 and <= 12 && d is >= 1 and <= 31;
     }
 
-    private static bool AllDigits(ReadOnlySpan<char> s)
-    {
-        foreach (var c in s)
-        {
-            if (!char.IsAsciiDigit(c)) return false;
-        }
-        return true;
-    }
+    /// <summary>True when <paramref name="s"/> is one or more ASCII digits.</summary>
+    public static bool AllDigits(ReadOnlySpan<char> s) => !s.IsEmpty && !s.ContainsAnyExceptInRange('0', '9');
 }

@@ -1,4 +1,5 @@
 using System.Diagnostics.CodeAnalysis;
+using Analytics.Actors.Hosting;
 using Analytics.Contracts;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -13,7 +14,7 @@ namespace Analytics.Actors.Pricing;
 /// <see cref="Version"/> is incremented, so a reader that sees the new version also sees the new prices. A file that
 /// no longer parses or was removed keeps the last good snapshot and logs why.
 /// </summary>
-public sealed class PriceCatalog : IPriceCatalog, IDisposable
+internal sealed class PriceCatalog : IPriceCatalog, IDisposable
 {
     private const int MaxReadRetries = 5;
 
@@ -46,9 +47,9 @@ public sealed class PriceCatalog : IPriceCatalog, IDisposable
     public PriceCatalog(PricingOptions options, ILogger<PriceCatalog>? logger = null, TimeProvider? time = null, PriceTable? embedded = null)
     {
         ArgumentNullException.ThrowIfNull(options);
-        var failures = new List<string>();
-        PricingOptions.Validate(options, failures);
-        if (failures.Count > 0) throw new OptionsValidationException(AnalyticsOptions.SectionName, typeof(AnalyticsOptions), failures);
+        var errors = new OptionErrors(AnalyticsOptions.SectionName);
+        PricingOptions.Validate(options, errors.Section("Pricing"));
+        if (errors.Failures.Count > 0) throw new OptionsValidationException(AnalyticsOptions.SectionName, typeof(AnalyticsOptions), errors.Failures);
 
         _embedded = embedded ?? PriceTable.Embedded;
         _overrides = options.OverrideEntries();

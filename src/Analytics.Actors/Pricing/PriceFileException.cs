@@ -5,7 +5,7 @@ namespace Analytics.Actors.Pricing;
 /// when one entry is at fault, the entry and its field. It derives from <see cref="FormatException"/> so a host
 /// that reports bad input as a usage error (exit code 2) reports this one the same way.
 /// </summary>
-public sealed class PriceFileException : FormatException
+internal sealed class PriceFileException : FormatException
 {
     /// <summary>Creates the exception.</summary>
     /// <param name="sourceName">The file path (or another name of the source).</param>

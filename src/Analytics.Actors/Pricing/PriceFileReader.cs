@@ -2,10 +2,12 @@ using System.Globalization;
 using System.Text.Json;
 using Analytics.Contracts;
 
+using Analytics.Actors.UsageLog;
+
 namespace Analytics.Actors.Pricing;
 
 /// <summary>The two price file formats <see cref="PriceFileReader"/> understands.</summary>
-public enum PriceFileFormat
+internal enum PriceFileFormat
 {
     /// <summary>
     /// This library's own format: <c>{"format": "analytics-prices/1", "effective_date": "...", "models": {"name":
@@ -19,7 +21,7 @@ public enum PriceFileFormat
 }
 
 /// <summary>What <see cref="PriceFileReader.Read"/> found in a price file.</summary>
-public sealed record PriceFileContent
+internal sealed record PriceFileContent
 {
     /// <summary>The detected format.</summary>
     public required PriceFileFormat Format { get; init; }
@@ -42,7 +44,7 @@ public sealed record PriceFileContent
 /// <see cref="PriceFileFormat.Analytics"/>, anything else is read as <see cref="PriceFileFormat.LiteLlm"/>.
 /// Every problem throws a <see cref="PriceFileException"/> naming the file, the entry and the field.
 /// </summary>
-public static class PriceFileReader
+internal static class PriceFileReader
 {
     /// <summary>The value of the <c>format</c> field of this library's own files.</summary>
     public const string OwnFormatId = "analytics-prices/1";
@@ -102,7 +104,7 @@ public static class PriceFileReader
         micros = 0;
         rounded = false;
         if (!decimal.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var usd))
-            return $"must be a number of USD per token (got {Shorten(text)})";
+            return $"must be a number of USD per token (got {Text.Shorten(text)})";
         if (usd < 0) return $"must be >= 0 (got {text})";
         decimal scaled;
         try
@@ -123,14 +125,14 @@ public static class PriceFileReader
     private static PriceFileContent ReadOwn(JsonElement root, string sourceName)
     {
         if (root.TryGetProperty("format", out var format) && (format.ValueKind != JsonValueKind.String || format.GetString() != OwnFormatId))
-            throw new PriceFileException(sourceName, null, $"\"format\" must be \"{OwnFormatId}\" (got {Shorten(format.GetRawText())})");
+            throw new PriceFileException(sourceName, null, $"\"format\" must be \"{OwnFormatId}\" (got {Text.Shorten(format.GetRawText())})");
         if (!root.TryGetProperty("models", out var models) || models.ValueKind != JsonValueKind.Object)
             throw new PriceFileException(sourceName, null, "no \"models\" object");
         string? date = null;
         if (root.TryGetProperty("effective_date", out var d))
         {
             if (d.ValueKind != JsonValueKind.String || !DateOnly.TryParseExact(d.GetString(), "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out _))
-                throw new PriceFileException(sourceName, null, $"\"effective_date\" must be a date written yyyy-MM-dd (got {Shorten(d.GetRawText())})");
+                throw new PriceFileException(sourceName, null, $"\"effective_date\" must be a date written yyyy-MM-dd (got {Text.Shorten(d.GetRawText())})");
             date = d.GetString();
         }
 
@@ -150,7 +152,7 @@ public static class PriceFileReader
             if (e.TryGetProperty("provider", out var p) && p.ValueKind != JsonValueKind.Null)
             {
                 if (p.ValueKind != JsonValueKind.String || string.IsNullOrWhiteSpace(p.GetString()))
-                    throw new PriceFileException(sourceName, name, $"field \"provider\" must be a non-empty string (got {Shorten(p.GetRawText())})");
+                    throw new PriceFileException(sourceName, name, $"field \"provider\" must be a non-empty string (got {Text.Shorten(p.GetRawText())})");
                 provider = ProviderInference.Canonical(p.GetString());
             }
             else
@@ -175,7 +177,7 @@ public static class PriceFileReader
         if (!entry.TryGetProperty(field, out var v) || v.ValueKind == JsonValueKind.Null) return null;
         if (v.ValueKind != JsonValueKind.Number || !v.TryGetInt64(out var micros) || micros < 0)
             throw new PriceFileException(sourceName, model,
-                $"field \"{field}\" must be a whole number >= 0 of microdollars per million tokens (got {Shorten(v.GetRawText())})");
+                $"field \"{field}\" must be a whole number >= 0 of microdollars per million tokens (got {Text.Shorten(v.GetRawText())})");
         return micros;
     }
 
@@ -236,5 +238,4 @@ public static class PriceFileReader
 
     private static string Kind(JsonElement e) => e.ValueKind.ToString().ToLowerInvariant();
 
-    private static string Shorten(string s) => s.Length <= 40 ? s : s[..40] + "...";
 }

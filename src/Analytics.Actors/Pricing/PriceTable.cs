@@ -24,7 +24,7 @@ namespace Analytics.Actors.Pricing;
 /// </list>
 /// Resolution allocates and is not meant for a hot path: callers memoise per distinct model string (the pump does).
 /// </summary>
-public sealed class PriceTable : IPriceCatalog
+internal sealed class PriceTable : IPriceCatalog
 {
     private readonly FrozenDictionary<string, ModelPrice> _exact;
     private readonly FrozenDictionary<string, string> _ignoreCase;

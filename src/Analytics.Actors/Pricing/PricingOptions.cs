@@ -1,6 +1,8 @@
+using Analytics.Actors.Hosting;
+using Analytics.Actors.Pricing;
 using Analytics.Contracts;
 
-namespace Analytics.Actors.Pricing;
+namespace Analytics.Actors;
 
 /// <summary>
 /// Price settings, bound from <c>Analytics:Pricing</c>. The catalog in force is the embedded one, overlaid by
@@ -73,83 +75,41 @@ public sealed class PricingOptions
 
     /// <summary>Checks the pricing settings; adds one message per problem, naming the full key.</summary>
     /// <param name="options">The settings.</param>
-    /// <param name="failures">Where problems are collected.</param>
-    internal static void Validate(PricingOptions options, List<string> failures)
+    /// <param name="errors">Where problems are collected (the <c>Analytics:Pricing</c> section).</param>
+    internal static void Validate(PricingOptions options, OptionErrors errors)
     {
-        const string section = AnalyticsOptions.SectionName + ":Pricing";
         if (options.File is not null)
         {
             if (string.IsNullOrWhiteSpace(options.File))
-                failures.Add($"{section}:File must be a file path or unset (got an empty string).");
+                errors.Add("File", "must be a file path or unset (got an empty string).");
             else if (!System.IO.File.Exists(options.File))
-                failures.Add($"{section}:File: the price file '{Path.GetFullPath(options.File)}' does not exist.");
+                errors.Add("File", $"must name an existing file: the price file '{Path.GetFullPath(options.File)}' does not exist.");
         }
-        if (options.ReloadDelay < TimeSpan.Zero || options.ReloadDelay > TimeSpan.FromMinutes(1))
-            failures.Add($"{section}:ReloadDelay must be between {TimeSpan.Zero:c} and {TimeSpan.FromMinutes(1):c} (got {options.ReloadDelay:c}).");
+        errors.Duration("ReloadDelay", options.ReloadDelay, TimeSpan.Zero, TimeSpan.FromMinutes(1));
 
         if (options.Overrides is null) return;
+        var overrides = errors.Section("Overrides");
         var models = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
         foreach (var (key, o) in options.Overrides)
         {
-            var prefix = $"{section}:Overrides:{key}";
+            var entry = overrides.Section(key);
             if (o is null)
             {
-                failures.Add($"{prefix} must set Input and Output (microdollars per million tokens).");
+                overrides.Add(key, "must set Input and Output (microdollars per million tokens).");
                 continue;
             }
             var model = string.IsNullOrWhiteSpace(o.Model) ? key : o.Model.Trim();
             if (models.TryGetValue(model, out var other))
-                failures.Add($"{prefix} prices model '{model}', which {section}:Overrides:{other} prices already.");
+                overrides.Add(key, $"prices model '{model}', which {overrides.Key(other)} prices already.");
             else
                 models.Add(model, key);
             if (o.Model is not null && string.IsNullOrWhiteSpace(o.Model))
-                failures.Add($"{prefix}:Model must be a model name or unset (got an empty string).");
-            Required(failures, prefix, "Input", o.Input);
-            Required(failures, prefix, "Output", o.Output);
-            NonNegative(failures, prefix, "CacheRead", o.CacheRead);
-            NonNegative(failures, prefix, "CacheWrite", o.CacheWrite);
-            NonNegative(failures, prefix, "Reasoning", o.Reasoning);
+                entry.Add("Model", "must be a model name or unset (got an empty string).");
+            entry.Required("Input", o.Input, "microdollars per million tokens");
+            entry.Required("Output", o.Output, "microdollars per million tokens");
+            entry.NonNegative("CacheRead", o.CacheRead);
+            entry.NonNegative("CacheWrite", o.CacheWrite);
+            entry.NonNegative("Reasoning", o.Reasoning);
         }
     }
-
-    private static void Required(List<string> failures, string prefix, string name, long? value)
-    {
-        if (value is null) failures.Add($"{prefix}:{name} is required (microdollars per million tokens, >= 0).");
-        else NonNegative(failures, prefix, name, value);
-    }
-
-    private static void NonNegative(List<string> failures, string prefix, string name, long? value)
-    {
-        if (value < 0) failures.Add($"{prefix}:{name} must be >= 0 (got {value}).");
-    }
-}
-
-/// <summary>
-/// One model's price in configuration (<c>Analytics:Pricing:Overrides:&lt;model&gt;</c>). Every price is in
-/// microdollars per million tokens: $3 per million tokens is 3000000.
-/// </summary>
-public sealed class PriceOverride
-{
-    /// <summary>The model name, when the configuration key cannot be it (names holding <c>:</c>). Default: the key.</summary>
-    public string? Model { get; set; }
-
-    /// <summary>Canonical provider (openai, anthropic, google, ...). Default: inferred from the model name.</summary>
-    public string? Provider { get; set; }
-
-    /// <summary>Uncached prompt tokens. Required.</summary>
-    public long? Input { get; set; }
-
-    /// <summary>Completion tokens. Required.</summary>
-    public long? Output { get; set; }
-
-    /// <summary>Prompt tokens read from the cache. Default: the input price.</summary>
-    public long? CacheRead { get; set; }
-
-    /// <summary>Prompt tokens written to the cache. Default: the input price.</summary>
-    public long? CacheWrite { get; set; }
-
-    /// <summary>Reasoning tokens, when billed apart from output. Default: the output price.</summary>
-    public long? Reasoning { get; set; }
-
-    internal PriceOverride Clone() => (PriceOverride)MemberwiseClone();
 }

@@ -7,7 +7,7 @@ namespace Analytics.Actors.Pricing;
 /// (<c>us.anthropic.claude-...-v1:0</c>), fine-tunes (<c>ft:gpt-4o-mini:org::id</c>) and every vendor family the
 /// embedded catalog knows. Canonical names: openai, anthropic, google, mistral, deepseek, xai, meta, cohere, unknown.
 /// </summary>
-public static class ProviderInference
+internal static class ProviderInference
 {
     /// <summary>The provider used when nothing matches.</summary>
     public const string Unknown = "unknown";
@@ -152,20 +152,10 @@ public static class ProviderInference
     private static ReadOnlySpan<char> StripBedrockVersion(ReadOnlySpan<char> name)
     {
         var colon = name.LastIndexOf(':');
-        if (colon > 0 && IsDigits(name[(colon + 1)..])) name = name[..colon];
+        if (colon > 0 && ModelNames.AllDigits(name[(colon + 1)..])) name = name[..colon];
         var dash = name.LastIndexOf("-v", StringComparison.OrdinalIgnoreCase);
-        if (dash > 0 && IsDigits(name[(dash + 2)..])) name = name[..dash];
+        if (dash > 0 && ModelNames.AllDigits(name[(dash + 2)..])) name = name[..dash];
         return name;
-    }
-
-    private static bool IsDigits(ReadOnlySpan<char> s)
-    {
-        if (s.IsEmpty) return false;
-        foreach (var c in s)
-        {
-            if (!char.IsAsciiDigit(c)) return false;
-        }
-        return true;
     }
 
     private static string? Lookup((string Key, string Provider)[] table, ReadOnlySpan<char> key)

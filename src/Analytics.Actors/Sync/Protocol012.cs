@@ -7,12 +7,6 @@ namespace Analytics.Actors.Sync;
 /// <summary>The Protocol 012 wire format: one JSON body per event, exactly the protocol's fields, absent ones omitted.</summary>
 internal static class Protocol012
 {
-    /// <summary><c>event_type</c> of a completed request.</summary>
-    public const string CompletedType = "llm_request_completed";
-
-    /// <summary><c>event_type</c> of a failed request.</summary>
-    public const string FailedType = "llm_request_failed";
-
     /// <summary>Stands in for the token wherever a body is written anywhere but the wire.</summary>
     public const string RedactedToken = "REDACTED";
 
@@ -45,7 +39,7 @@ internal static class Protocol012
             switch (e)
             {
                 case LlmRequestCompleted c:
-                    w.WriteString("event_type", CompletedType);
+                    w.WriteString("event_type", EventTypes.LlmRequestCompleted);
                     w.WriteString("model", c.Model);
                     w.WriteString("provider", WireProvider(c.Provider));
                     w.WriteNumber("input_tokens", c.InputTokens);
@@ -54,7 +48,7 @@ internal static class Protocol012
                     if (c.ProviderId is not null) w.WriteString("provider_id", c.ProviderId);
                     break;
                 case LlmRequestFailed f:
-                    w.WriteString("event_type", FailedType);
+                    w.WriteString("event_type", EventTypes.LlmRequestFailed);
                     w.WriteString("model", f.Model);
                     w.WriteString("provider", WireProvider(f.Provider));
                     if (f.ProviderId is not null) w.WriteString("provider_id", f.ProviderId);

@@ -1,6 +1,8 @@
 using System.Globalization;
 
-namespace Analytics.Actors.Sync;
+using Analytics.Actors.Hosting;
+
+namespace Analytics.Actors;
 
 /// <summary>
 /// Upstream delivery settings (Protocol 012 Control API), bound from <c>Analytics:Sync</c>. An empty
@@ -104,8 +106,8 @@ public sealed class SyncOptions
 
     /// <summary>Checks the sync settings; adds one message per problem, naming the key, the range and the value (never the token).</summary>
     /// <param name="options">The settings.</param>
-    /// <param name="failures">Where problems are collected.</param>
-    internal static void Validate(SyncOptions options, List<string> failures)
+    /// <param name="errors">Where problems are collected (the <c>Analytics:Sync</c> section).</param>
+    internal static void Validate(SyncOptions options, OptionErrors errors)
     {
         var endpoint = options.Endpoint ?? "";
         if (endpoint.Trim().Length == 0) return; // sync off: nothing else is used, so nothing else can be wrong
@@ -113,36 +115,28 @@ public sealed class SyncOptions
         if (!Uri.TryCreate(endpoint.Trim(), UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps)
             || uri.Query.Length > 0 || uri.Fragment.Length > 0 || uri.UserInfo.Length > 0)
         {
-            failures.Add($"{Key("Endpoint")} must be empty (sync off) or an absolute http or https URL without query, fragment or credentials, " +
-                         $"such as https://control.example.com (got '{endpoint}').");
+            errors.Add("Endpoint", "must be empty (sync off) or an absolute http or https URL without query, fragment or credentials, " +
+                                   $"such as https://control.example.com (got '{endpoint}').");
         }
         if (string.IsNullOrWhiteSpace(options.Token))
-            failures.Add($"{Key("Token")} is required when {Key("Endpoint")} is set (the agent's ic_token).");
+            errors.Add("Token", $"is required when {errors.Key("Endpoint")} is set (the agent's ic_token).");
 
-        Duration(failures, "Interval", options.Interval, TimeSpan.FromMilliseconds(1), TimeSpan.FromHours(1));
-        Range(failures, "BatchSize", options.BatchSize, 1, 10_000);
+        errors.Duration("Interval", options.Interval, TimeSpan.FromMilliseconds(1), TimeSpan.FromHours(1));
+        errors.Range("BatchSize", options.BatchSize, 1, 10_000);
         // Polly's timeout strategy refuses anything under 10 ms; catching it here names the key instead.
-        Duration(failures, "Timeout", options.Timeout, TimeSpan.FromMilliseconds(10), TimeSpan.FromMinutes(10));
-        Range(failures, "Parallelism", options.Parallelism, 1, 256);
-        Range(failures, "MaxConcurrentRequestsPerBatch", options.MaxConcurrentRequestsPerBatch, 1, 256);
-        Duration(failures, "RetryBudget", options.RetryBudget, TimeSpan.FromMilliseconds(10), TimeSpan.FromHours(24));
-        Duration(failures, "RetryDelay", options.RetryDelay, TimeSpan.FromMilliseconds(1), TimeSpan.FromMinutes(10));
-        Duration(failures, "MaxRetryDelay", options.MaxRetryDelay, TimeSpan.FromMilliseconds(1), TimeSpan.FromHours(1));
+        errors.Duration("Timeout", options.Timeout, TimeSpan.FromMilliseconds(10), TimeSpan.FromMinutes(10));
+        errors.Range("Parallelism", options.Parallelism, 1, 256);
+        errors.Range("MaxConcurrentRequestsPerBatch", options.MaxConcurrentRequestsPerBatch, 1, 256);
+        errors.Duration("RetryBudget", options.RetryBudget, TimeSpan.FromMilliseconds(10), TimeSpan.FromHours(24));
+        errors.Duration("RetryDelay", options.RetryDelay, TimeSpan.FromMilliseconds(1), TimeSpan.FromMinutes(10));
+        errors.Duration("MaxRetryDelay", options.MaxRetryDelay, TimeSpan.FromMilliseconds(1), TimeSpan.FromHours(1));
         if (options.MaxRetryDelay < options.RetryDelay)
-            failures.Add($"{Key("MaxRetryDelay")} must be at least {Key("RetryDelay")} ({options.RetryDelay:c}) (got {options.MaxRetryDelay:c}).");
-        Range(failures, "QueueCapacity", options.QueueCapacity, 1, 10_000_000);
-        Duration(failures, "FlushTimeout", options.FlushTimeout, TimeSpan.FromMilliseconds(1), MaxFlushTimeout);
+            errors.Add("MaxRetryDelay", $"must be at least {errors.Key("RetryDelay")} ({options.RetryDelay:c}) (got {options.MaxRetryDelay:c}).");
+        errors.Range("QueueCapacity", options.QueueCapacity, 1, 10_000_000);
+        errors.Duration("FlushTimeout", options.FlushTimeout, TimeSpan.FromMilliseconds(1), MaxFlushTimeout);
         if (string.IsNullOrWhiteSpace(options.DeadLetterPath))
-            failures.Add($"{Key("DeadLetterPath")} must name a file (got '{options.DeadLetterPath}').");
+            errors.Add("DeadLetterPath", $"must name a file (got '{options.DeadLetterPath}').");
         else if (options.DeadLetterPath.IndexOfAny(Path.GetInvalidPathChars()) >= 0)
-            failures.Add($"{Key("DeadLetterPath")} contains characters that are not valid in a path (got '{options.DeadLetterPath}').");
+            errors.Add("DeadLetterPath", $"contains characters that are not valid in a path (got '{options.DeadLetterPath}').");
     }
-
-    private static string Key(string name) => $"{AnalyticsOptions.SectionName}:Sync:{name}";
-
-    private static void Range(List<string> failures, string key, long value, long min, long max)
-        => AnalyticsOptionsValidator.Range(failures, $"Sync:{key}", value, min, max);
-
-    private static void Duration(List<string> failures, string key, TimeSpan value, TimeSpan min, TimeSpan max)
-        => AnalyticsOptionsValidator.Duration(failures, $"Sync:{key}", value, min, max);
 }

@@ -6,6 +6,7 @@ using Akka.Configuration;
 using Akka.DependencyInjection;
 using Akka.Hosting;
 using Analytics.Actors.Ingress;
+using Analytics.Actors.Pump;
 using Analytics.Contracts;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -67,7 +68,7 @@ internal static class SyncRegistration
 
         var actor = system.ActorOf(SyncActor.CreateProps(tap, queue.Reader, sink, metrics, sync), "usage-analytics-sync");
         registry.Register<SyncActor>(actor);
-        recorder.AddTap(tap);
+        recorder.Taps.Add(tap);
         resolver.GetService<SyncStatus>()?.Attach(metrics);
 
         CoordinatedShutdown.Get(system).AddTask(FlushPhase, "analytics-sync-flush", () => FlushAsync(registry, actor, sync.FlushTimeout, deadLetters.Path, log));
@@ -77,19 +78,20 @@ internal static class SyncRegistration
     }
 
     /// <summary>
-    /// The shutdown flush: drain the ring (a stats Ask makes the pump offer everything recorded so far to the queue),
+    /// The shutdown flush: drain the ring (the pump's final drain offers everything recorded so far to the queue),
     /// then have the sync actor complete the queue and wait for delivery, all within <paramref name="flushTimeout"/>
     /// (plus the cancel grace when delivery has to be cancelled).
     /// </summary>
     private static async Task<Done> FlushAsync(IActorRegistry registry, IActorRef syncActor, TimeSpan flushTimeout, string deadLetterPath, ILogger log)
     {
         var started = Stopwatch.GetTimestamp();
-        // The pump is created after sync starts, so it is looked up now rather than captured at start.
+        // The pump is created after sync starts, so it is looked up now rather than captured at start. Its final drain
+        // (also a task of this phase, and idempotent) puts everything accepted into the queue before it is completed.
         if (registry.TryGet<IngressPumpActor>(out var pump))
         {
             try
             {
-                await pump.Ask<UsageStats>(UsageQueries.GetStats.Instance, flushTimeout).ConfigureAwait(false);
+                await pump.Ask<IngressPumpActor.Drained>(IngressPumpActor.DrainAll.Instance, flushTimeout).ConfigureAwait(false);
             }
             catch (Exception e) when (e is AskTimeoutException or OperationCanceledException)
             {

@@ -1,6 +1,8 @@
 using Analytics.Contracts;
 
-namespace Analytics.Actors.Sync;
+using Analytics.Actors.Sync;
+
+namespace Analytics.Actors;
 
 /// <summary>
 /// The sync counters without an actor round trip, from DI. Unlike the <see cref="UsageStats.Sync"/> of a stats Ask,

@@ -1,7 +1,5 @@
-using Akka.Hosting;
 using Analytics.Actors;
-using Analytics.Actors.Hosting;
-using Analytics.Actors.Sync;
+using Analytics.Actors.UsageLog;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
@@ -41,7 +39,6 @@ internal static class ReplayCommand
         }
 
         var recorder = host.Services.GetRequiredService<UsageRecorder>();
-        var options = host.Services.GetRequiredService<IOptions<AnalyticsOptions>>().Value;
         long lines = 0, recorded = 0, skipped = 0;
         using (var reader = new StreamReader(command.LogPath))
         {
@@ -61,8 +58,7 @@ internal static class ReplayCommand
             }
         }
 
-        var registry = host.Services.GetRequiredService<ActorRegistry>();
-        var stats = await registry.GetUsageStatsAsync(options.AskTimeout);
+        var stats = await host.Services.GetRequiredService<IUsageStats>().GetAsync();
         await host.StopAsync();
         // The stats were asked before the stop, but sync delivers its tail during the stop (the shutdown flush):
         // report its final counters.
@@ -103,9 +99,7 @@ internal static class ReplayCommand
             bool accepted;
             try
             {
-                accepted = e.Failed
-                    ? recorder.TryRecordFailed(e.Model, e.AgentId, e.ProviderId, e.ErrorCode, e.ErrorMessage, e.Provider, e.DurationMs, e.EventId, e.TimestampMs)
-                    : recorder.TryRecordCompleted(e.Model, e.Usage, e.AgentId, e.ProviderId, e.Provider, e.CostMicros, e.DurationMs, e.TimeToFirstTokenMs, e.EventId, e.TimestampMs);
+                accepted = e.TryRecord(recorder);
             }
             catch (ArgumentException ex)
             {

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using Analytics.Actors.Reporting;
 using Analytics.Contracts;
 
 namespace Analytics.Host.Replay;
@@ -30,60 +31,11 @@ internal sealed record ReplayReport
             w.WriteNumber("skipped_lines", SkippedLines);
             w.WriteNumber("dropped", Stats.Ingress.Dropped);
             w.WriteNumber("rejected", Stats.Ingress.Rejected);
-            w.WritePropertyName("totals");
-            WriteRow(w, Stats.Totals);
-            WriteRows(w, "by_model", Stats.ByModel);
-            WriteRows(w, "by_provider", Stats.ByProvider);
-            WriteRows(w, "by_agent", Stats.ByAgent);
-            if (Stats.Sync is { } sync)
-            {
-                w.WriteStartObject("sync");
-                w.WriteNumber("handed_to_sync", sync.HandedToSync);
-                w.WriteNumber("delivered", sync.Delivered);
-                w.WriteNumber("duplicates", sync.Duplicates);
-                w.WriteNumber("rejected", sync.Rejected);
-                w.WriteNumber("retried_attempts", sync.RetriedAttempts);
-                w.WriteNumber("sync_dropped", sync.SyncDropped);
-                w.WriteNumber("undelivered", sync.Undelivered);
-                w.WriteNumber("pending", sync.Pending);
-                w.WriteEndObject();
-            }
+            UsageReportJson.WriteBreakdowns(w, Stats);
+            if (Stats.Sync is { } sync) UsageReportJson.WriteSync(w, sync);
             w.WriteEndObject();
         }
         return Encoding.UTF8.GetString(buffer.ToArray());
-    }
-
-    private static void WriteRows(Utf8JsonWriter w, string name, IReadOnlyDictionary<string, UsageRow> rows)
-    {
-        w.WriteStartObject(name);
-        foreach (var (key, row) in SortedByCost(rows))
-        {
-            w.WritePropertyName(key);
-            WriteRow(w, row);
-        }
-        w.WriteEndObject();
-    }
-
-    private static void WriteRow(Utf8JsonWriter w, UsageRow row)
-    {
-        w.WriteStartObject();
-        w.WriteNumber("requests", row.Requests);
-        w.WriteNumber("failed", row.Failed);
-        w.WriteNumber("input_tokens", row.InputTokens);
-        w.WriteNumber("output_tokens", row.OutputTokens);
-        w.WriteNumber("cache_read_input_tokens", row.CacheReadInputTokens);
-        w.WriteNumber("cache_creation_input_tokens", row.CacheCreationInputTokens);
-        w.WriteNumber("reasoning_tokens", row.ReasoningTokens);
-        w.WriteNumber("cost_micros", row.CostMicros);
-        w.WriteNumber("unpriced_requests", row.UnpricedRequests);
-        w.WriteNumber("cost_usd", row.CostUsd);
-        w.WriteNumber("success_rate", Math.Round(row.SuccessRate, 6));
-        w.WriteNumber("total_tokens", row.TotalTokens);
-        w.WriteNumber("average_cost_micros_per_request", Math.Round(row.AverageCostMicrosPerRequest, 3));
-        w.WriteNumber("average_tokens_per_request", Math.Round(row.AverageTokensPerRequest, 3));
-        if (row.AverageDurationMs is { } d) w.WriteNumber("average_duration_ms", Math.Round(d, 3));
-        if (row.AverageTimeToFirstTokenMs is { } t) w.WriteNumber("average_time_to_first_token_ms", Math.Round(t, 3));
-        w.WriteEndObject();
     }
 
     /// <summary>Readable table: totals, models by cost, providers, agents.</summary>
@@ -118,23 +70,10 @@ internal sealed record ReplayReport
         foreach (var key in rows.Keys) width = Math.Max(width, Math.Min(key.Length, 48));
         sb.AppendLine();
         sb.AppendLine(c, $"{title.PadRight(width)}  {"requests",9} {"failed",7} {"input",13} {"output",12} {"cache_read",12} {"cache_write",12} {"reasoning",11} {"cost_usd",14} {"unpriced",8}");
-        foreach (var (key, r) in SortedByCost(rows))
+        foreach (var (key, r) in UsageReportJson.SortedByCost(rows))
         {
             var name = key.Length > 48 ? key[..45] + "..." : key;
             sb.AppendLine(c, $"{name.PadRight(width)}  {r.Requests,9:N0} {r.Failed,7:N0} {r.InputTokens,13:N0} {r.OutputTokens,12:N0} {r.CacheReadInputTokens,12:N0} {r.CacheCreationInputTokens,12:N0} {r.ReasoningTokens,11:N0} {r.CostUsd,14:N6} {r.UnpricedRequests,8:N0}");
         }
-    }
-
-    private static List<KeyValuePair<string, UsageRow>> SortedByCost(IReadOnlyDictionary<string, UsageRow> rows)
-    {
-        var list = new List<KeyValuePair<string, UsageRow>>(rows);
-        list.Sort((a, b) =>
-        {
-            var byCost = b.Value.CostMicros.CompareTo(a.Value.CostMicros);
-            if (byCost != 0) return byCost;
-            var byRequests = b.Value.Requests.CompareTo(a.Value.Requests);
-            return byRequests != 0 ? byRequests : string.CompareOrdinal(a.Key, b.Key);
-        });
-        return list;
     }
 }

@@ -1,4 +1,5 @@
 using System.Text;
+using Analytics.Actors;
 using Analytics.Actors.Pricing;
 using Analytics.Contracts;
 using Microsoft.Extensions.Logging;
@@ -120,7 +121,7 @@ public sealed class PriceCatalogSpecs
     {
         var missing = Path.Combine(Path.GetTempPath(), "no-such-" + Guid.NewGuid().ToString("N") + ".json");
         var e = Assert.Throws<OptionsValidationException>(() => new PriceCatalog(new PricingOptions { File = missing }));
-        Assert.Contains($"Analytics:Pricing:File: the price file '{missing}' does not exist.", e.Message);
+        Assert.Contains($"Analytics:Pricing:File must name an existing file: the price file '{missing}' does not exist.", e.Message);
 
         e = Assert.Throws<OptionsValidationException>(() => new PriceCatalog(new PricingOptions { Overrides = { ["m"] = new PriceOverride { Input = 1 } } }));
         Assert.Contains("Analytics:Pricing:Overrides:m:Output is required", e.Message);

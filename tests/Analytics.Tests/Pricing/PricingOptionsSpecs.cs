@@ -97,7 +97,7 @@ public sealed class PricingOptionsSpecs
 
         Assert.Equal(
         [
-            $"Analytics:Pricing:File: the price file '{missing}' does not exist.",
+            $"Analytics:Pricing:File must name an existing file: the price file '{missing}' does not exist.",
             "Analytics:Pricing:ReloadDelay must be between 00:00:00 and 00:01:00 (got 00:02:00).",
             "Analytics:Pricing:Overrides:my-model:Input must be >= 0 (got -5).",
             "Analytics:Pricing:Overrides:my-model:Output is required (microdollars per million tokens, >= 0).",

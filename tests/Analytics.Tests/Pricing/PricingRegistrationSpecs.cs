@@ -1,4 +1,4 @@
-using Analytics.Actors.Hosting;
+using Akka.Hosting;
 using Analytics.Actors.Pricing;
 using Analytics.Contracts;
 using Microsoft.Extensions.Configuration;
@@ -18,6 +18,7 @@ public sealed class PricingRegistrationSpecs
         builder.Configuration.AddInMemoryCollection(settings);
         before?.Invoke(builder.Services);
         builder.Services.AddUsageAnalytics(builder.Configuration);
+        builder.Services.AddAkka("pricing-specs", akka => akka.WithUsageAnalytics());
         return builder.Build();
     }
 

@@ -92,7 +92,7 @@ public sealed class PricingReplaySpecs
         var (code, _, stderr) = await Replay(UsageLog(dir), new() { ["Analytics:Pricing:File"] = prices });
 
         Assert.Equal(ExitCodes.BadArguments, code);
-        Assert.Contains($"Analytics:Pricing:File: the price file '{prices}' does not exist.", stderr);
+        Assert.Contains($"Analytics:Pricing:File must name an existing file: the price file '{prices}' does not exist.", stderr);
     }
 
     [Fact]

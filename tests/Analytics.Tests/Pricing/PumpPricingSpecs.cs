@@ -36,7 +36,7 @@ public sealed class PumpPricingSpecs : Akka.TestKit.Xunit2.TestKit
         await EventFilter.Warning(contains: "has no price").ExpectAsync(2, async () =>
         {
             Assert.True(recorder.RecordCompleted("acme-private-llm", new TokenUsage(1_000, 100)));
-            Assert.True(recorder.RecordCompleted("acme-private-llm", new TokenUsage(2_000, 200), agentId: "agent-1"));
+            Assert.True(recorder.RecordCompleted("acme-private-llm", new TokenUsage(2_000, 200), attribution: new RequestAttribution { AgentId = "agent-1" }));
             Assert.True(recorder.RecordCompleted("acme-private-llm", new TokenUsage(3_000, 300)));
             Assert.True(recorder.RecordCompleted("acme-private-llm", new TokenUsage(10, 10), costMicros: 500)); // caller cost: priced
             Assert.True(recorder.RecordCompleted("acme-other-llm", new TokenUsage(10, 10)));

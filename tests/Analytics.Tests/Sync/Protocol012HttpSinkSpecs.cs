@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using System.Text.Json;
+using Analytics.Actors;
 using Analytics.Actors.Sync;
 using Analytics.Contracts;
 using Microsoft.Extensions.Logging;

@@ -40,9 +40,9 @@ public sealed class SyncHostingSpecs : IAsyncLifetime
         {
             var ok = (i % 5) switch
             {
-                0 => recorder.RecordFailed("gpt-4o", agentId: "a", errorCode: "timeout"),
+                0 => recorder.RecordFailed("gpt-4o", attribution: new RequestAttribution { AgentId = "a" }, failure: new RequestFailure { ErrorCode = "timeout" }),
                 1 => recorder.RecordCompletedWithProvider("mistral", "mistral-large", new TokenUsage(100, 10)),
-                2 => recorder.RecordCompleted("claude-3-5-haiku-20241022", 200, 20, providerId: "ip_anthropic-002"),
+                2 => recorder.RecordCompleted("claude-3-5-haiku-20241022", 200, 20, attribution: new RequestAttribution { ProviderId = "ip_anthropic-002" }),
                 _ => recorder.RecordCompleted("gpt-4o", 300 + i, 30),
             };
             Assert.True(ok);
@@ -60,13 +60,13 @@ public sealed class SyncHostingSpecs : IAsyncLifetime
         var registry = host.Services.GetRequiredService<ActorRegistry>();
         Record(recorder, 10);
 
-        var stats = await registry.GetUsageStatsAsync(Ask);
+        var stats = await host.Services.GetRequiredService<IUsageStats>().GetAsync();
         await host.StopAsync();
 
         Assert.Equal(10, stats.Totals.Requests);
         Assert.Null(stats.Sync);
         Assert.False(registry.TryGet<SyncActor>(out _));
-        Assert.Empty(recorder.Taps);
+        Assert.Empty(recorder.Taps.Current);
         Assert.False(host.Services.GetRequiredService<SyncStatus>().Enabled);
         Assert.Null(host.Services.GetRequiredService<SyncStatus>().Current);
         Assert.Equal(0, _server.RequestCount);
@@ -90,7 +90,7 @@ public sealed class SyncHostingSpecs : IAsyncLifetime
         using var host = await StartHost(("Timeout", "00:00:00.300"), ("BatchSize", "8"), ("Parallelism", "3"));
         var recorder = host.Services.GetRequiredService<UsageRecorder>();
         Record(recorder, 120);
-        var live = await host.Services.GetRequiredService<ActorRegistry>().GetUsageStatsAsync(Ask);
+        var live = await host.Services.GetRequiredService<IUsageStats>().GetAsync();
 
         await host.StopAsync(); // the flush waits for the last retries
         var c = host.Services.GetRequiredService<SyncStatus>().Current!;
@@ -128,7 +128,7 @@ public sealed class SyncHostingSpecs : IAsyncLifetime
         using var host = await StartHost(("BatchSize", "1000"), ("Interval", "01:00:00"));
         var recorder = host.Services.GetRequiredService<UsageRecorder>();
         Record(recorder, 7);
-        var before = await host.Services.GetRequiredService<ActorRegistry>().GetUsageStatsAsync(Ask);
+        var before = await host.Services.GetRequiredService<IUsageStats>().GetAsync();
         Assert.Equal((7L, 0L, 7L), (before.Sync!.HandedToSync, before.Sync.Delivered, before.Sync.Pending));
         Assert.Empty(_server.Stored); // neither the size nor the hour-long interval can have released the batch
 
@@ -180,7 +180,7 @@ public sealed class SyncHostingSpecs : IAsyncLifetime
         var registry = host.Services.GetRequiredService<ActorRegistry>();
 
         Record(recorder, 300); // every call returns true: the ring takes them, sync is not in the way
-        var stats = await registry.GetUsageStatsAsync(Ask); // answers while every delivery hangs
+        var stats = await host.Services.GetRequiredService<IUsageStats>().GetAsync(); // answers while every delivery hangs
 
         Assert.Equal(300, stats.Totals.Requests);
         Assert.Equal(0, stats.Ingress.Dropped);

@@ -1,4 +1,5 @@
 using Analytics.Actors;
+using Analytics.Actors.Hosting;
 using Analytics.Actors.Sync;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Options;
@@ -10,9 +11,9 @@ public sealed class SyncOptionsSpecs
 {
     private static List<string> Problems(SyncOptions o)
     {
-        var failures = new List<string>();
-        SyncOptions.Validate(o, failures);
-        return failures;
+        var errors = new OptionErrors(AnalyticsOptions.SectionName);
+        SyncOptions.Validate(o, errors.Section("Sync"));
+        return [.. errors.Failures];
     }
 
     private static SyncOptions On() => new() { Endpoint = "https://control.example.com", Token = "t" };

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Akka.Hosting;
+using Analytics.Actors;
 using Analytics.Actors.Hosting;
 using Analytics.Actors.Sync;
 using Analytics.Contracts;

@@ -1,12 +1,9 @@
-using Analytics.Actors.Pricing;
-using Analytics.Actors.Sync;
-
 namespace Analytics.Actors;
 
 /// <summary>
 /// Settings of the usage analytics, bound from the <c>Analytics</c> configuration section
 /// (appsettings.json, environment variables such as <c>Analytics__BufferCapacity=50000</c>, command line).
-/// Every value is checked at start by <see cref="AnalyticsOptionsValidator"/>.
+/// Every value is checked when the host starts; a problem stops it with a message naming the key, the range and the value.
 /// </summary>
 public sealed class AnalyticsOptions
 {

@@ -1,24 +1,25 @@
 using System.Text.Json;
 using Analytics.Contracts;
 
-namespace Analytics.Host.Replay;
+namespace Analytics.Actors.UsageLog;
 
 /// <summary>One valid line of a usage log.</summary>
 internal sealed record UsageLogEntry
 {
     public required bool Failed { get; init; }
     public required string Model { get; init; }
-    public string? EventId { get; init; }
-    public long TimestampMs { get; init; }
-    public string? AgentId { get; init; }
-    public string? Provider { get; init; }
-    public string? ProviderId { get; init; }
+    public EventIdentity Identity { get; init; }
+    public RequestAttribution Attribution { get; init; }
     public TokenUsage Usage { get; init; }
     public long? CostMicros { get; init; }
-    public long? DurationMs { get; init; }
-    public long? TimeToFirstTokenMs { get; init; }
-    public string? ErrorCode { get; init; }
-    public string? ErrorMessage { get; init; }
+    public RequestTiming Timing { get; init; }
+    public RequestFailure Failure { get; init; }
+
+    /// <summary>Offers the entry to <paramref name="recorder"/>; false when the ring is full (try again later).</summary>
+    /// <exception cref="ArgumentException">The recorder refused the entry; the message says why.</exception>
+    public bool TryRecord(UsageRecorder recorder) => Failed
+        ? recorder.TryRecordFailed(Model, Attribution, Failure, Timing, Identity)
+        : recorder.TryRecordCompleted(Model, Usage, Attribution, Timing, CostMicros, Identity);
 }
 
 /// <summary>
@@ -27,9 +28,6 @@ internal sealed record UsageLogEntry
 /// </summary>
 internal static class UsageLogParser
 {
-    public const string Completed = "llm_request_completed";
-    public const string FailedType = "llm_request_failed";
-
     /// <summary>Parses one line; returns null and a reason when the line is malformed.</summary>
     public static UsageLogEntry? Parse(string line, out string? error)
     {
@@ -58,9 +56,9 @@ internal static class UsageLogParser
                 var type = String(root, "event_type") ?? throw new LineException("missing event_type");
                 var failed = type switch
                 {
-                    Completed => false,
-                    FailedType => true,
-                    _ => throw new LineException($"event_type must be \"{Completed}\" or \"{FailedType}\" (got \"{type}\")"),
+                    EventTypes.LlmRequestCompleted => false,
+                    EventTypes.LlmRequestFailed => true,
+                    _ => throw new LineException($"event_type must be \"{EventTypes.LlmRequestCompleted}\" or \"{EventTypes.LlmRequestFailed}\" (got \"{type}\")"),
                 };
                 var model = String(root, "model");
                 if (string.IsNullOrWhiteSpace(model)) throw new LineException("missing model");
@@ -82,17 +80,17 @@ internal static class UsageLogParser
                 {
                     Failed = failed,
                     Model = model,
-                    EventId = eventId,
-                    TimestampMs = Count(root, "timestamp_ms") ?? 0,
-                    AgentId = NonEmpty(String(root, "agent_id")),
-                    Provider = NonEmpty(String(root, "provider")),
-                    ProviderId = NonEmpty(String(root, "provider_id")),
+                    Identity = new EventIdentity { EventId = eventId, TimestampMs = Count(root, "timestamp_ms") ?? 0 },
+                    Attribution = new RequestAttribution
+                    {
+                        AgentId = NonEmpty(String(root, "agent_id")),
+                        Provider = NonEmpty(String(root, "provider")),
+                        ProviderId = NonEmpty(String(root, "provider_id")),
+                    },
                     Usage = usage,
                     CostMicros = Count(root, "cost_micros"),
-                    DurationMs = Count(root, "duration_ms"),
-                    TimeToFirstTokenMs = Count(root, "time_to_first_token_ms"),
-                    ErrorCode = String(root, "error_code"),
-                    ErrorMessage = String(root, "error_message"),
+                    Timing = new RequestTiming { DurationMs = Count(root, "duration_ms"), TimeToFirstTokenMs = Count(root, "time_to_first_token_ms") },
+                    Failure = new RequestFailure { ErrorCode = String(root, "error_code"), ErrorMessage = String(root, "error_message") },
                 };
             }
             catch (LineException e)
@@ -116,12 +114,11 @@ internal static class UsageLogParser
     {
         if (!root.TryGetProperty(name, out var v) || v.ValueKind == JsonValueKind.Null) return null;
         if (v.ValueKind != JsonValueKind.Number || !v.TryGetInt64(out var n))
-            throw new LineException($"{name} must be an integer (got {Shorten(v.GetRawText())})");
+            throw new LineException($"{name} must be an integer (got {Text.Shorten(v.GetRawText())})");
         if (n < 0) throw new LineException($"{name} must be >= 0 (got {n})");
         return n;
     }
 
-    private static string Shorten(string s) => s.Length <= 40 ? s : s[..40] + "...";
 
     private static string FirstSentence(string message)
     {

@@ -1,48 +1,5 @@
 namespace Analytics.Contracts;
 
-/// <summary>
-/// The list price of one model, in integer microdollars per million tokens
-/// (so $2.50 per million input tokens is <c>2_500_000</c>, and $0.075 is <c>75_000</c>). Optional rates fall
-/// back to the input price (cache rates) or the output price (reasoning rate) when null.
-/// </summary>
-public sealed record ModelPrice
-{
-    /// <summary>Canonical lowercase provider (openai, anthropic, google, mistral, deepseek, xai, meta, cohere, unknown).</summary>
-    public required string Provider { get; init; }
-
-    /// <summary>Uncached prompt tokens, microdollars per million tokens.</summary>
-    public required long InputMicrosPerMillion { get; init; }
-
-    /// <summary>Completion tokens, microdollars per million tokens.</summary>
-    public required long OutputMicrosPerMillion { get; init; }
-
-    /// <summary>Prompt tokens read from the cache; null means billed at the input price.</summary>
-    public long? CacheReadMicrosPerMillion { get; init; }
-
-    /// <summary>Prompt tokens written to the cache; null means billed at the input price.</summary>
-    public long? CacheCreationMicrosPerMillion { get; init; }
-
-    /// <summary>Reasoning tokens when the vendor bills them apart; null means billed at the output price.</summary>
-    public long? ReasoningMicrosPerMillion { get; init; }
-}
-
-/// <summary>
-/// A source of model prices. Implementations must be safe to read from any thread; a catalog that
-/// can change (a reloaded file) bumps <see cref="Version"/> after the new prices are visible, so a
-/// memoising reader that sees a new version and forgets its memo reads the new prices.
-/// </summary>
-public interface IPriceCatalog
-{
-    /// <summary>Changes whenever the prices behind this catalog change.</summary>
-    long Version { get; }
-
-    /// <summary>Finds the price of <paramref name="model"/>, resolving aliases as the catalog documents.</summary>
-    /// <param name="model">Model name as the caller recorded it.</param>
-    /// <param name="price">The price when found.</param>
-    /// <returns>True when the model has a price.</returns>
-    bool TryGetPrice(string model, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out ModelPrice? price);
-}
-
 /// <summary>The cost formula, in integer microdollars, with no floating point anywhere.</summary>
 public static class CostCalculator
 {

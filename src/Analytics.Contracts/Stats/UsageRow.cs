@@ -1,58 +1,75 @@
 namespace Analytics.Contracts;
 
 /// <summary>
-/// Usage of one key (a model, a provider, an agent, or everything). Immutable; rows are combined
-/// with <see cref="Add"/>. Failed requests count in <see cref="Requests"/> and in <see cref="Failed"/>.
+/// Usage of one key (a model, a provider, an agent, or everything): an immutable, shareable
+/// <see cref="UsageCounters"/> plus the values derived from it. Failed requests count in
+/// <see cref="Requests"/> and in <see cref="Failed"/>.
 /// </summary>
 public sealed record UsageRow
 {
     /// <summary>A row with every count at zero.</summary>
     public static readonly UsageRow Empty = new();
 
+    /// <summary>Creates a row of zeros.</summary>
+    public UsageRow()
+    {
+    }
+
+    /// <summary>Creates a row holding <paramref name="counters"/>.</summary>
+    /// <param name="counters">The counters.</param>
+    public UsageRow(in UsageCounters counters) => Counters = counters;
+
+    /// <summary>Every counter of the row.</summary>
+    public UsageCounters Counters { get; init; }
+
+    /// <summary>The value of one counter.</summary>
+    /// <param name="counter">Which counter.</param>
+    public long this[UsageCounter counter] => Counters[counter];
+
     /// <summary>Requests, completed plus failed.</summary>
-    public long Requests { get; init; }
+    public long Requests => Counters[UsageCounter.Requests];
 
     /// <summary>Failed requests (a subset of <see cref="Requests"/>).</summary>
-    public long Failed { get; init; }
+    public long Failed => Counters[UsageCounter.Failed];
 
     /// <summary>Prompt tokens, cached ones included.</summary>
-    public long InputTokens { get; init; }
+    public long InputTokens => Counters[UsageCounter.InputTokens];
 
     /// <summary>Completion tokens, reasoning ones included.</summary>
-    public long OutputTokens { get; init; }
+    public long OutputTokens => Counters[UsageCounter.OutputTokens];
 
     /// <summary>Prompt tokens read from the prompt cache.</summary>
-    public long CacheReadInputTokens { get; init; }
+    public long CacheReadInputTokens => Counters[UsageCounter.CacheReadInputTokens];
 
     /// <summary>Prompt tokens written to the prompt cache.</summary>
-    public long CacheCreationInputTokens { get; init; }
+    public long CacheCreationInputTokens => Counters[UsageCounter.CacheCreationInputTokens];
 
     /// <summary>Reasoning tokens.</summary>
-    public long ReasoningTokens { get; init; }
+    public long ReasoningTokens => Counters[UsageCounter.ReasoningTokens];
 
     /// <summary>Cost in integer microdollars.</summary>
-    public long CostMicros { get; init; }
+    public long CostMicros => Counters[UsageCounter.CostMicros];
 
     /// <summary>Completed requests whose model had no price and that carried no cost: they cost 0 here.</summary>
-    public long UnpricedRequests { get; init; }
+    public long UnpricedRequests => Counters[UsageCounter.UnpricedRequests];
 
-    /// <summary>Sum of <see cref="LlmRequestCompleted.DurationMs"/> over the requests that carried one.</summary>
-    public long DurationMsSum { get; init; }
+    /// <summary>Sum of the durations over the requests that carried one.</summary>
+    public long DurationMsSum => Counters[UsageCounter.DurationMsSum];
 
     /// <summary>How many requests carried a duration.</summary>
-    public long DurationSamples { get; init; }
+    public long DurationSamples => Counters[UsageCounter.DurationSamples];
 
     /// <summary>Sum of time-to-first-token over the requests that carried one.</summary>
-    public long TimeToFirstTokenMsSum { get; init; }
+    public long TimeToFirstTokenMsSum => Counters[UsageCounter.TimeToFirstTokenMsSum];
 
     /// <summary>How many requests carried a time-to-first-token.</summary>
-    public long TimeToFirstTokenSamples { get; init; }
+    public long TimeToFirstTokenSamples => Counters[UsageCounter.TimeToFirstTokenSamples];
 
     /// <summary>Completed requests.</summary>
     public long Succeeded => Requests - Failed;
 
-    /// <summary>Input plus output tokens.</summary>
-    public long TotalTokens => InputTokens + OutputTokens;
+    /// <summary>Input plus output tokens (saturating, like every counter).</summary>
+    public long TotalTokens => UsageCounters.SaturatingAdd(InputTokens, OutputTokens);
 
     /// <summary>Cost in US dollars, for display only (accounting stays in micros).</summary>
     public decimal CostUsd => CostMicros / 1_000_000m;
@@ -64,7 +81,7 @@ public sealed record UsageRow
     public double AverageCostMicrosPerRequest => Requests == 0 ? 0 : (double)CostMicros / Requests;
 
     /// <summary>Average tokens per request; 0 when there were no requests.</summary>
-    public double AverageTokensPerRequest => Requests == 0 ? 0 : (double)TotalTokens / Requests;
+    public double AverageTokensPerRequest => Requests == 0 ? 0 : ((double)InputTokens + OutputTokens) / Requests;
 
     /// <summary>Average duration over the requests that carried one, or null.</summary>
     public double? AverageDurationMs => DurationSamples == 0 ? null : (double)DurationMsSum / DurationSamples;
@@ -72,23 +89,8 @@ public sealed record UsageRow
     /// <summary>Average time-to-first-token over the requests that carried one, or null.</summary>
     public double? AverageTimeToFirstTokenMs => TimeToFirstTokenSamples == 0 ? null : (double)TimeToFirstTokenMsSum / TimeToFirstTokenSamples;
 
-    /// <summary>Field-by-field sum of two rows.</summary>
+    /// <summary>Counter-by-counter sum of two rows (saturating).</summary>
     /// <param name="other">The row to add.</param>
     /// <returns>A new row.</returns>
-    public UsageRow Add(UsageRow other) => new()
-    {
-        Requests = Requests + other.Requests,
-        Failed = Failed + other.Failed,
-        InputTokens = InputTokens + other.InputTokens,
-        OutputTokens = OutputTokens + other.OutputTokens,
-        CacheReadInputTokens = CacheReadInputTokens + other.CacheReadInputTokens,
-        CacheCreationInputTokens = CacheCreationInputTokens + other.CacheCreationInputTokens,
-        ReasoningTokens = ReasoningTokens + other.ReasoningTokens,
-        CostMicros = CostMicros + other.CostMicros,
-        UnpricedRequests = UnpricedRequests + other.UnpricedRequests,
-        DurationMsSum = DurationMsSum + other.DurationMsSum,
-        DurationSamples = DurationSamples + other.DurationSamples,
-        TimeToFirstTokenMsSum = TimeToFirstTokenMsSum + other.TimeToFirstTokenMsSum,
-        TimeToFirstTokenSamples = TimeToFirstTokenSamples + other.TimeToFirstTokenSamples,
-    };
+    public UsageRow Add(UsageRow other) => new(Counters + other.Counters);
 }

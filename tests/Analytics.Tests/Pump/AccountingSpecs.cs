@@ -2,7 +2,7 @@ using Analytics.Actors;
 using Analytics.Contracts;
 using Xunit.Abstractions;
 
-namespace Analytics.Tests.Actors;
+namespace Analytics.Tests.Pump;
 
 /// <summary>The invariants of ARCHITECTURE.md, with real producer threads racing a real pump.</summary>
 public sealed class AccountingSpecs(ITestOutputHelper output) : PumpHarness(output)
@@ -31,13 +31,13 @@ public sealed class AccountingSpecs(ITestOutputHelper output) : PumpHarness(outp
                     bool ok;
                     if (i % 10 == 9)
                     {
-                        ok = recorder.RecordFailed(model, agentId: $"agent-{id}");
+                        ok = recorder.RecordFailed(model, attribution: new RequestAttribution { AgentId = $"agent-{id}" });
                         if (ok) acceptedFailed[id]++;
                     }
                     else
                     {
                         var input = rng.Next(1, 5_000);
-                        ok = recorder.RecordCompleted(model, new TokenUsage(input, rng.Next(0, 500), CacheRead: input / 4), agentId: $"agent-{id}");
+                        ok = recorder.RecordCompleted(model, new TokenUsage(input, rng.Next(0, 500), CacheRead: input / 4), attribution: new RequestAttribution { AgentId = $"agent-{id}" });
                         if (ok) acceptedInput[id] += input;
                     }
                     if (ok) acceptedRequests[id]++;
@@ -88,7 +88,7 @@ public sealed class AccountingSpecs(ITestOutputHelper output) : PumpHarness(outp
                 {
                     for (var i = 0; i < perRound; i++)
                     {
-                        if (!recorder.RecordCompleted("alpha-1", 1, 1, agentId: agent)) failures.Enqueue($"{agent}: dropped");
+                        if (!recorder.RecordCompleted("alpha-1", 1, 1, attribution: new RequestAttribution { AgentId = agent })) failures.Enqueue($"{agent}: dropped");
                     }
                     // Every record above returned before this Ask was sent, so the stats must include all of them.
                     var stats = await StatsAsync(pump);
@@ -112,7 +112,7 @@ public sealed class AccountingSpecs(ITestOutputHelper output) : PumpHarness(outp
         var producer = new Thread(() =>
         {
             var i = 0;
-            while (!stop.IsCancellationRequested) recorder.RecordCompleted(Models[i++ % Models.Length], 3, 2, agentId: "a");
+            while (!stop.IsCancellationRequested) recorder.RecordCompleted(Models[i++ % Models.Length], 3, 2, attribution: new RequestAttribution { AgentId = "a" });
         });
         producer.Start();
         try

@@ -4,7 +4,7 @@ using Analytics.Contracts;
 using Microsoft.Extensions.Time.Testing;
 using Xunit.Abstractions;
 
-namespace Analytics.Tests.Actors;
+namespace Analytics.Tests.Pump;
 
 public sealed class IngressPumpActorSpecs(ITestOutputHelper output) : PumpHarness(output)
 {
@@ -12,10 +12,10 @@ public sealed class IngressPumpActorSpecs(ITestOutputHelper output) : PumpHarnes
     public async Task Completed_and_failed_requests_fold_per_model_provider_and_agent()
     {
         var (recorder, pump) = StartPump();
-        Assert.True(recorder.RecordCompleted("alpha-1", 1_000, 500, agentId: "agent-a"));
+        Assert.True(recorder.RecordCompleted("alpha-1", 1_000, 500, attribution: new RequestAttribution { AgentId = "agent-a" }));
         Assert.True(recorder.RecordCompleted("alpha-1", 2_000, 100));
-        Assert.True(recorder.RecordCompleted("beta-1", new TokenUsage(4_000, 1_000, CacheRead: 1_000, CacheCreation: 2_000), agentId: "agent-b"));
-        Assert.True(recorder.RecordFailed("beta-1", agentId: "agent-a", errorCode: "rate_limit"));
+        Assert.True(recorder.RecordCompleted("beta-1", new TokenUsage(4_000, 1_000, CacheRead: 1_000, CacheCreation: 2_000), attribution: new RequestAttribution { AgentId = "agent-b" }));
+        Assert.True(recorder.RecordFailed("beta-1", attribution: new RequestAttribution { AgentId = "agent-a" }, failure: new RequestFailure { ErrorCode = "rate_limit" }));
 
         var stats = await StatsAsync(pump);
 
@@ -117,7 +117,7 @@ public sealed class IngressPumpActorSpecs(ITestOutputHelper output) : PumpHarnes
     {
         var (recorder, pump) = StartPump();
         recorder.RecordCompletedWithProvider("Azure-OpenAI", "alpha-1", new TokenUsage(10, 10));
-        recorder.RecordFailed("beta-1", provider: " Bedrock ");
+        recorder.RecordFailed("beta-1", attribution: new RequestAttribution { Provider = " Bedrock " });
 
         var stats = await StatsAsync(pump);
 
@@ -229,9 +229,9 @@ public sealed class IngressPumpActorSpecs(ITestOutputHelper output) : PumpHarnes
         var time = new FakeTimeProvider(DateTimeOffset.FromUnixTimeMilliseconds(1_700_000_000_123));
         var (recorder, pump) = StartPump(time: time);
         using var subscription = recorder.Subscribe();
-        recorder.RecordCompleted("alpha-1", 10, 10, agentId: "a", providerId: "ip_openai-001");
-        recorder.TryRecordCompleted("alpha-1", new TokenUsage(1, 1), eventId: "evt-42", timestampMs: 1_600_000_000_000);
-        recorder.RecordFailed("beta-1", errorCode: "timeout", errorMessage: "took too long");
+        recorder.RecordCompleted("alpha-1", 10, 10, attribution: new RequestAttribution { AgentId = "a", ProviderId = "ip_openai-001" });
+        recorder.TryRecordCompleted("alpha-1", new TokenUsage(1, 1), identity: new EventIdentity { EventId = "evt-42", TimestampMs = 1_600_000_000_000 });
+        recorder.RecordFailed("beta-1", failure: new RequestFailure { ErrorCode = "timeout", ErrorMessage = "took too long" });
 
         await StatsAsync(pump);
         var events = new List<AnalyticsEvent>();

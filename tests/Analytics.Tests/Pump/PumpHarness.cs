@@ -4,7 +4,7 @@ using Analytics.Actors;
 using Analytics.Contracts;
 using Xunit.Abstractions;
 
-namespace Analytics.Tests.Actors;
+namespace Analytics.Tests.Pump;
 
 /// <summary>A real pump over a real recorder, for actor specs.</summary>
 public abstract class PumpHarness(ITestOutputHelper output) : TestKit(output: output)

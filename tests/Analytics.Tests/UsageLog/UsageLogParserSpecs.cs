@@ -1,6 +1,6 @@
 using Analytics.Host.Replay;
 
-namespace Analytics.Tests.Host;
+namespace Analytics.Tests.UsageLog;
 
 public sealed class UsageLogParserSpecs
 {
@@ -17,15 +17,15 @@ public sealed class UsageLogParserSpecs
         Assert.NotNull(e);
         Assert.False(e.Failed);
         Assert.Equal("gpt-4o", e.Model);
-        Assert.Equal("e1", e.EventId);
-        Assert.Equal(1700000000000, e.TimestampMs);
-        Assert.Equal("a1", e.AgentId);
-        Assert.Equal("openai", e.Provider);
-        Assert.Equal("ip_openai-001", e.ProviderId);
+        Assert.Equal("e1", e.Identity.EventId);
+        Assert.Equal(1700000000000, e.Identity.TimestampMs);
+        Assert.Equal("a1", e.Attribution.AgentId);
+        Assert.Equal("openai", e.Attribution.Provider);
+        Assert.Equal("ip_openai-001", e.Attribution.ProviderId);
         Assert.Equal(new Analytics.Contracts.TokenUsage(100, 50, 40, 10, 20), e.Usage);
         Assert.Equal(999, e.CostMicros);
-        Assert.Equal(1200, e.DurationMs);
-        Assert.Equal(300, e.TimeToFirstTokenMs);
+        Assert.Equal(1200, e.Timing.DurationMs);
+        Assert.Equal(300, e.Timing.TimeToFirstTokenMs);
     }
 
     [Fact]
@@ -34,11 +34,11 @@ public sealed class UsageLogParserSpecs
         var e = UsageLogParser.Parse("""{"event_type":"llm_request_failed","model":"claude-3-opus-20240229","error_code":"overloaded"}""", out _);
         Assert.NotNull(e);
         Assert.True(e.Failed);
-        Assert.Null(e.Provider);
+        Assert.Null(e.Attribution.Provider);
         Assert.Null(e.CostMicros);
-        Assert.Null(e.EventId);
-        Assert.Equal(0, e.TimestampMs);
-        Assert.Equal("overloaded", e.ErrorCode);
+        Assert.Null(e.Identity.EventId);
+        Assert.Equal(0, e.Identity.TimestampMs);
+        Assert.Equal("overloaded", e.Failure.ErrorCode);
     }
 
     [Theory]

@@ -1,7 +1,7 @@
 using Analytics.Actors;
 using Analytics.Contracts;
 
-namespace Analytics.Tests.Recording;
+namespace Analytics.Tests.Ingress;
 
 /// <summary>The recorder alone, with no pump draining it: what the hot path promises by itself.</summary>
 public sealed class UsageRecorderSpecs
@@ -72,7 +72,7 @@ public sealed class UsageRecorderSpecs
         Assert.True(recorder.RecordCompleted("gpt-4o", 1, 1));
         Assert.False(recorder.RecordCompleted("", 1, 1));
         Assert.False(recorder.RecordCompleted("gpt-4o", new TokenUsage(1, 1), costMicros: -5));
-        Assert.False(recorder.RecordCompleted("gpt-4o", new TokenUsage(1, 1), durationMs: -1));
+        Assert.False(recorder.RecordCompleted("gpt-4o", new TokenUsage(1, 1), timing: new RequestTiming { DurationMs = -1 }));
         Assert.False(recorder.RecordFailed(null!));
         Assert.False(recorder.Record(null!));
         Assert.False(recorder.Record(new LlmRequestCompleted { Model = "gpt-4o", Provider = "", InputTokens = 1 }));
@@ -80,9 +80,9 @@ public sealed class UsageRecorderSpecs
 
         Assert.Equal(6, recorder.RejectedCount);
         Assert.Equal(2, recorder.AcceptedCount);
-        Assert.Throws<ArgumentException>(() => recorder.TryRecordCompleted("gpt-4o", new TokenUsage(1, 1), timestampMs: -1));
+        Assert.Throws<ArgumentException>(() => recorder.TryRecordCompleted("gpt-4o", new TokenUsage(1, 1), identity: new EventIdentity { TimestampMs = -1 }));
         // An empty id could never be sent upstream: refused at the door rather than lost in sync.
-        Assert.Throws<ArgumentException>(() => recorder.TryRecordFailed("gpt-4o", eventId: ""));
+        Assert.Throws<ArgumentException>(() => recorder.TryRecordFailed("gpt-4o", identity: new EventIdentity { EventId = "" }));
         Assert.False(recorder.Record(new LlmRequestFailed { Model = "gpt-4o", Provider = "openai", EventId = "" }));
         Assert.False(recorder.Record(new LlmRequestCompleted { Model = "gpt-4o", Provider = "openai", TimestampMs = -5 }));
         Assert.Equal(8, recorder.RejectedCount);

@@ -1,0 +1,37 @@
+using Microsoft.Extensions.Options;
+
+namespace Analytics.Actors.Hosting;
+
+/// <summary>
+/// Checks <see cref="AnalyticsOptions"/> at start. Each failure names the configuration key, the allowed range and the
+/// value found (see <see cref="OptionErrors"/>), so a bad setting is fixed without reading code.
+/// </summary>
+internal sealed class AnalyticsOptionsValidator : IValidateOptions<AnalyticsOptions>
+{
+    /// <inheritdoc />
+    public ValidateOptionsResult Validate(string? name, AnalyticsOptions options)
+    {
+        var failures = Collect(options);
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+
+    /// <summary>Validates and throws <see cref="OptionsValidationException"/> listing every problem.</summary>
+    public static void ThrowIfInvalid(AnalyticsOptions options)
+    {
+        var failures = Collect(options);
+        if (failures.Count > 0) throw new OptionsValidationException(AnalyticsOptions.SectionName, typeof(AnalyticsOptions), failures);
+    }
+
+    private static IReadOnlyList<string> Collect(AnalyticsOptions o)
+    {
+        var errors = new OptionErrors(AnalyticsOptions.SectionName);
+        errors.Range("BufferCapacity", o.BufferCapacity, 16, 16_777_216);
+        if (o.IngressShards != 0) errors.Range("IngressShards", o.IngressShards, 1, 64, "0 (auto) or ");
+        errors.Range("DrainBatchSize", o.DrainBatchSize, 1, 1_000_000);
+        errors.Duration("DrainInterval", o.DrainInterval, TimeSpan.FromMilliseconds(1), TimeSpan.FromMinutes(1));
+        errors.Duration("AskTimeout", o.AskTimeout, TimeSpan.FromMilliseconds(1), TimeSpan.FromMinutes(10));
+        PricingOptions.Validate(o.Pricing ?? new PricingOptions(), errors.Section("Pricing"));
+        SyncOptions.Validate(o.Sync ?? new SyncOptions(), errors.Section("Sync"));
+        return errors.Failures;
+    }
+}

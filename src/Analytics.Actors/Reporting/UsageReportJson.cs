@@ -1,0 +1,77 @@
+using System.Text.Json;
+using Analytics.Contracts;
+
+namespace Analytics.Actors.Reporting;
+
+/// <summary>
+/// The usage report's JSON, shared by every command and endpoint that prints one (<c>replay</c>, <c>stats</c>, the
+/// service's <c>GET /v1/stats</c>): snake_case, rows driven by <see cref="UsageCounters.All"/>, keys sorted by cost. Field
+/// names are a contract (scripts read them): add fields, never rename them.
+/// </summary>
+internal static class UsageReportJson
+{
+    /// <summary><c>totals</c>, <c>by_model</c>, <c>by_provider</c>, <c>by_agent</c> of <paramref name="stats"/>.</summary>
+    public static void WriteBreakdowns(Utf8JsonWriter w, UsageStats stats)
+    {
+        w.WritePropertyName("totals");
+        WriteRow(w, stats.Totals);
+        WriteRows(w, "by_model", stats.ByModel);
+        WriteRows(w, "by_provider", stats.ByProvider);
+        WriteRows(w, "by_agent", stats.ByAgent);
+    }
+
+    /// <summary>The <c>sync</c> object.</summary>
+    public static void WriteSync(Utf8JsonWriter w, SyncCounters sync)
+    {
+        w.WriteStartObject("sync");
+        w.WriteNumber("handed_to_sync", sync.HandedToSync);
+        w.WriteNumber("delivered", sync.Delivered);
+        w.WriteNumber("duplicates", sync.Duplicates);
+        w.WriteNumber("rejected", sync.Rejected);
+        w.WriteNumber("retried_attempts", sync.RetriedAttempts);
+        w.WriteNumber("sync_dropped", sync.SyncDropped);
+        w.WriteNumber("undelivered", sync.Undelivered);
+        w.WriteNumber("pending", sync.Pending);
+        w.WriteEndObject();
+    }
+
+    public static void WriteRows(Utf8JsonWriter w, string name, IReadOnlyDictionary<string, UsageRow> rows)
+    {
+        w.WriteStartObject(name);
+        foreach (var (key, row) in SortedByCost(rows))
+        {
+            w.WritePropertyName(key);
+            WriteRow(w, row);
+        }
+        w.WriteEndObject();
+    }
+
+    /// <summary>Every counter of the row under its snake_case name, then the values derived from them.</summary>
+    public static void WriteRow(Utf8JsonWriter w, UsageRow row)
+    {
+        w.WriteStartObject();
+        foreach (var counter in UsageCounters.All) w.WriteNumber(UsageCounters.Name(counter), row[counter]);
+        w.WriteNumber("cost_usd", row.CostUsd);
+        w.WriteNumber("success_rate", Math.Round(row.SuccessRate, 6));
+        w.WriteNumber("total_tokens", row.TotalTokens);
+        w.WriteNumber("average_cost_micros_per_request", Math.Round(row.AverageCostMicrosPerRequest, 3));
+        w.WriteNumber("average_tokens_per_request", Math.Round(row.AverageTokensPerRequest, 3));
+        if (row.AverageDurationMs is { } d) w.WriteNumber("average_duration_ms", Math.Round(d, 3));
+        if (row.AverageTimeToFirstTokenMs is { } t) w.WriteNumber("average_time_to_first_token_ms", Math.Round(t, 3));
+        w.WriteEndObject();
+    }
+
+    /// <summary>Rows by cost, then requests, then key: the order every report lists them in.</summary>
+    public static List<KeyValuePair<string, UsageRow>> SortedByCost(IReadOnlyDictionary<string, UsageRow> rows)
+    {
+        var list = new List<KeyValuePair<string, UsageRow>>(rows);
+        list.Sort((a, b) =>
+        {
+            var byCost = b.Value.CostMicros.CompareTo(a.Value.CostMicros);
+            if (byCost != 0) return byCost;
+            var byRequests = b.Value.Requests.CompareTo(a.Value.Requests);
+            return byRequests != 0 ? byRequests : string.CompareOrdinal(a.Key, b.Key);
+        });
+        return list;
+    }
+}
