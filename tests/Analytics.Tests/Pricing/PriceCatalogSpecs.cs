@@ -91,17 +91,19 @@ public sealed class PriceCatalogSpecs
     }
 
     [Fact]
-    public void LiteLLM_price_file_bills_what_LiteLLM_bills()
+    public void A_LiteLLM_price_file_wins_over_the_embedded_catalog()
     {
-        var sample = SharedReference("litellm-pricing-sample.json");
-        using var catalog = new PriceCatalog(new PricingOptions { File = sample, ReloadOnChange = false });
+        using var catalog = new PriceCatalog(new PricingOptions { File = LiteLlmPrices, ReloadOnChange = false });
 
-        // LiteLLM prices claude-3-5-haiku-latest at $1/$5 where the embedded catalog has the snapshot's $0.80/$4: the file wins.
+        // The fixture prices claude-3-5-haiku-latest at $1/$5 where the embedded catalog has the snapshot's $0.80/$4: the file wins.
+        var expectedHaiku = PricingTestSupport.Price(1_000_000, 5_000_000, 100_000, 1_250_000, provider: "anthropic");
+        Assert.True(PriceTable.Embedded.TryGetPrice("claude-3-5-haiku-latest", out var embeddedHaiku));
+        Assert.NotEqual(expectedHaiku, embeddedHaiku);
         Assert.True(catalog.TryGetPrice("claude-3-5-haiku-latest", out var haiku));
-        Assert.Equal(PricingTestSupport.Price(1_000_000, 5_000_000, 100_000, 1_250_000, provider: "anthropic"), haiku);
+        Assert.Equal(expectedHaiku, haiku);
         Assert.True(catalog.TryGetPrice("azure/gpt-5", out var gpt5));
         Assert.Equal(PricingTestSupport.Price(1_250_000, 10_000_000, 125_000, provider: "openai"), gpt5);
-        Assert.Equal(1_250_000, InputPrice(catalog, "gemini-2.5-pro")); // not in the sample: embedded
+        Assert.Equal(1_250_000, InputPrice(catalog, "gemini-2.5-pro")); // not in the fixture: embedded
         Assert.Equal(-1, InputPrice(catalog, "openai/container"));     // per-session pricing only: skipped
     }
 

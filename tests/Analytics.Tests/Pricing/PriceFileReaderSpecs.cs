@@ -8,29 +8,70 @@ namespace Analytics.Tests.Pricing;
 /// <summary>Reading LiteLLM's price file and our own: exact conversion, skipping, providers and errors that name the entry.</summary>
 public sealed class PriceFileReaderSpecs
 {
-    private static readonly string SamplePath = SharedReference("litellm-pricing-sample.json");
-
     private static readonly (string Json, string Ours)[] LiteLlmFields =
     [
         ("input_cost_per_token", "input"), ("output_cost_per_token", "output"), ("cache_read_input_token_cost", "cache_read"),
         ("cache_creation_input_token_cost", "cache_write"), ("output_cost_per_reasoning_token", "reasoning"),
     ];
 
-    [Fact]
-    public void Every_entry_of_the_shared_LiteLLM_sample_converts_exactly()
+    // litellm_provider values that name the model's vendor, and the canonical provider each stands for.
+    private static readonly Dictionary<string, string> VendorProviders = new(StringComparer.Ordinal)
     {
-        var json = File.ReadAllText(SamplePath);
-        var content = PriceFileReader.Read(json, SamplePath);
+        ["openai"] = "openai", ["text-completion-openai"] = "openai", ["anthropic"] = "anthropic", ["gemini"] = "google",
+        ["mistral"] = "mistral", ["codestral"] = "mistral", ["deepseek"] = "deepseek", ["xai"] = "xai",
+        ["cohere"] = "cohere", ["cohere_chat"] = "cohere",
+    };
+
+    // Entries served by a host of several vendors (Azure, Bedrock, Vertex, Groq, ...): the vendor as a person reads it
+    // from the name. Every such entry of the fixture must be listed, so a new one forces a decision here.
+    private static readonly Dictionary<string, string> HostedProviders = new(StringComparer.Ordinal)
+    {
+        ["azure/gpt-4o"] = "openai",
+        ["azure/eu/gpt-4o-2024-08-06"] = "openai",
+        ["azure/gpt-5"] = "openai",
+        ["azure/o3-mini"] = "openai",
+        ["azure_ai/mistral-large-2407"] = "mistral",
+        ["azure_ai/Llama-3.3-70B-Instruct"] = "meta",
+        ["anthropic.claude-3-5-sonnet-20241022-v2:0"] = "anthropic",
+        ["us.anthropic.claude-3-7-sonnet-20250219-v1:0"] = "anthropic",
+        ["bedrock/us-east-1/meta.llama3-8b-instruct-v1:0"] = "meta",
+        ["meta.llama3-1-70b-instruct-v1:0"] = "meta",
+        ["mistral.mistral-large-2402-v1:0"] = "mistral",
+        ["amazon.nova-pro-v1:0"] = "unknown",
+        ["amazon.nova-micro-v1:0"] = "unknown",
+        ["cohere.command-r-plus-v1:0"] = "cohere",
+        ["vertex_ai/claude-3-5-sonnet@20240620"] = "anthropic",
+        ["gemini-2.0-flash-001"] = "google",
+        ["vertex_ai/mistral-large@2407"] = "mistral",
+        ["vertex_ai/deepseek-ai/deepseek-r1-0528-maas"] = "deepseek",
+        ["vertex_ai/meta/llama-4-maverick-17b-128e-instruct-maas"] = "meta",
+        ["groq/llama-3.3-70b-versatile"] = "meta",
+        ["groq/openai/gpt-oss-120b"] = "openai",
+        ["together_ai/meta-llama/Llama-3.3-70B-Instruct-Turbo"] = "meta",
+        ["fireworks_ai/accounts/fireworks/models/deepseek-v3"] = "deepseek",
+        ["perplexity/sonar"] = "unknown",
+        ["openrouter/anthropic/claude-3.5-sonnet"] = "anthropic",
+    };
+
+    [Fact]
+    public void Every_entry_of_the_LiteLLM_fixture_converts_exactly()
+    {
+        var path = LiteLlmPrices;
+        var json = File.ReadAllText(path);
+        var content = PriceFileReader.Read(json, path);
         Assert.Equal(PriceFileFormat.LiteLlm, content.Format);
         Assert.Empty(content.RoundedPrices);
 
         using var doc = JsonDocument.Parse(json);
-        int priced = 0, checkedPrices = 0;
+        int entries = 0, priced = 0, checkedPrices = 0, hosted = 0;
         foreach (var entry in doc.RootElement.EnumerateObject())
         {
+            entries++;
             var e = entry.Value;
-            var hasPrices = e.TryGetProperty("input_cost_per_token", out _) && e.TryGetProperty("output_cost_per_token", out _);
-            Assert.Equal(hasPrices, content.Table.Entries.ContainsKey(entry.Name));
+            // sample_spec documents the schema with zero prices: it has both fields and is still not a model.
+            var hasPrices = entry.Name != "sample_spec"
+                && e.TryGetProperty("input_cost_per_token", out _) && e.TryGetProperty("output_cost_per_token", out _);
+            Assert.True(hasPrices == content.Table.Entries.ContainsKey(entry.Name), $"{entry.Name}: priced in the file {hasPrices}, in the table {!hasPrices}");
             if (!hasPrices) continue;
             priced++;
             var p = content.Table.Entries[entry.Name];
@@ -46,7 +87,7 @@ public sealed class PriceFileReaderSpecs
                 };
                 if (!e.TryGetProperty(jsonField, out var raw))
                 {
-                    Assert.Null(actual);
+                    Assert.True(actual is null, $"{entry.Name}.{jsonField} is absent from the file but the table has {actual}");
                     continue;
                 }
                 var expected = ExactMicrosPerMillion(raw.GetRawText());
@@ -54,12 +95,62 @@ public sealed class PriceFileReaderSpecs
                 Assert.True((long)expected!.Value == actual, $"{entry.Name}.{jsonField} = {raw.GetRawText()}: expected {expected}, got {actual}");
                 checkedPrices++;
             }
-            Assert.Equal(e.GetProperty("litellm_provider").GetString(), p.Provider);
+
+            var litellmProvider = e.GetProperty("litellm_provider").GetString()!;
+            string expectedProvider;
+            if (VendorProviders.TryGetValue(litellmProvider, out var vendor))
+            {
+                expectedProvider = vendor;
+            }
+            else
+            {
+                Assert.True(HostedProviders.TryGetValue(entry.Name, out var h), $"{entry.Name} (litellm_provider {litellmProvider}) is missing from HostedProviders");
+                expectedProvider = h!;
+                hosted++;
+            }
+            Assert.True(expectedProvider == p.Provider, $"{entry.Name} (litellm_provider {litellmProvider}): expected provider {expectedProvider}, got {p.Provider}");
         }
-        Assert.Equal(126, priced);
+        // The counts come from the fixture; the literals make an edit of the fixture a deliberate edit of this spec.
+        Assert.Equal(82, entries);
+        Assert.Equal(72, priced);
         Assert.Equal(priced, content.Table.Count);
-        Assert.Equal(1, content.SkippedEntries); // openai/container is priced per session
+        Assert.Equal(entries - priced, content.SkippedEntries); // sample_spec, images, audio, per-character embeddings, rerank, sessions
+        Assert.Equal(HostedProviders.Count, hosted);
         Assert.True(checkedPrices > 2 * priced, $"only {checkedPrices} prices compared");
+    }
+
+    [Fact]
+    public void The_LiteLLM_fixture_holds_the_cases_worth_testing()
+    {
+        // The exact-conversion spec above is only as good as the fixture: guard the cases it exists for.
+        var json = File.ReadAllText(LiteLlmPrices);
+        using var doc = JsonDocument.Parse(json);
+        var names = new List<string>();
+        var rawPrices = new List<string>();
+        var modes = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var entry in doc.RootElement.EnumerateObject())
+        {
+            names.Add(entry.Name);
+            if (entry.Value.TryGetProperty("mode", out var mode)) modes.Add(mode.GetString()!);
+            foreach (var (field, _) in LiteLlmFields)
+            {
+                if (entry.Value.TryGetProperty(field, out var raw)) rawPrices.Add(raw.GetRawText());
+            }
+        }
+
+        Assert.Contains("sample_spec", names);
+        Assert.Contains("1.25e-06", rawPrices);
+        Assert.Contains("1e-07", rawPrices);
+        Assert.Contains(rawPrices, r => r.StartsWith("0.0000", StringComparison.Ordinal)); // plain decimals
+        Assert.Contains(rawPrices, r => r is "0" or "0.0");
+        Assert.Contains(names, n => n.StartsWith("azure/", StringComparison.Ordinal));
+        Assert.Contains(names, n => n.StartsWith("bedrock/", StringComparison.Ordinal));
+        Assert.Contains(names, n => n.StartsWith("vertex_ai/", StringComparison.Ordinal));
+        Assert.Contains(names, n => n.StartsWith("ft:", StringComparison.Ordinal));
+        Assert.Contains("gpt-4o-2024-08-06", names); // a dated snapshot beside its alias
+        Assert.Contains("gpt-4o", names);
+        Assert.Contains(doc.RootElement.EnumerateObject(), e => e.Value.TryGetProperty("output_cost_per_reasoning_token", out _) && e.Name != "sample_spec");
+        Assert.Superset(new HashSet<string> { "chat", "completion", "embedding", "image_generation", "audio_transcription", "audio_speech", "rerank" }, modes);
     }
 
     [Theory]

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.Json;
 using Analytics.Host;
 using Analytics.Host.Replay;
@@ -99,11 +100,69 @@ public sealed class PricingReplaySpecs
     public async Task A_LiteLLM_price_file_prices_the_replay()
     {
         using var dir = new TempFolder();
-        var (code, stdout, stderr) = await Replay(UsageLog(dir), new() { ["Analytics:Pricing:File"] = SharedReference("litellm-pricing-sample.json") });
+        var (code, stdout, stderr) = await Replay(UsageLog(dir), new() { ["Analytics:Pricing:File"] = LiteLlmPrices });
 
         Assert.True(code == 0, stderr);
         using var report = JsonDocument.Parse(stdout);
         Assert.Equal(153, report.RootElement.GetProperty("by_model").GetProperty("gpt-4o-mini").GetProperty("cost_micros").GetInt64());
         Assert.Equal(3, report.RootElement.GetProperty("totals").GetProperty("unpriced_requests").GetInt64());
     }
+
+    [Fact]
+    public async Task LiteLLM_price_file_bills_what_LiteLLM_bills()
+    {
+        // One request per priced entry of the fixture, with every kind of token its entry has a price for. The expected
+        // bill is LiteLLM's: tokens x USD per token as written in the file, in decimal arithmetic, each of the five
+        // components floored to whole micros (the library's documented rounding, at most 4 micros below LiteLLM).
+        using var dir = new TempFolder();
+        using var prices = JsonDocument.Parse(File.ReadAllText(LiteLlmPrices));
+        var expected = new Dictionary<string, long>(StringComparer.Ordinal);
+        var lines = new List<string>();
+        foreach (var entry in prices.RootElement.EnumerateObject())
+        {
+            var e = entry.Value;
+            if (entry.Name == "sample_spec" || Usd(e, "input_cost_per_token") is not { } input || Usd(e, "output_cost_per_token") is not { } output) continue;
+            var cacheRead = Usd(e, "cache_read_input_token_cost");
+            var cacheWrite = Usd(e, "cache_creation_input_token_cost");
+            var reasoning = Usd(e, "output_cost_per_reasoning_token") ?? output;
+
+            var n = lines.Count + 1;
+            long inputTokens = 10_000 + 1_237 * n, outputTokens = 700 + 311 * n, reasoningTokens = outputTokens / 3;
+            // Cache tokens only where the entry prices them: LiteLLM's charge for cache tokens of a model without a cache
+            // price is not a published fact to compare with.
+            long cacheReadTokens = cacheRead is null ? 0 : inputTokens / 4 + 3;
+            long cacheWriteTokens = cacheWrite is null ? 0 : inputTokens / 8 + 1;
+            expected[entry.Name] =
+                Micros(inputTokens - cacheReadTokens - cacheWriteTokens, input)
+                + Micros(cacheReadTokens, cacheRead ?? 0m)
+                + Micros(cacheWriteTokens, cacheWrite ?? 0m)
+                + Micros(outputTokens - reasoningTokens, output)
+                + Micros(reasoningTokens, reasoning);
+            lines.Add($$"""{"event_type":"llm_request_completed","model":{{JsonSerializer.Serialize(entry.Name)}},"input_tokens":{{inputTokens}},"output_tokens":{{outputTokens}},"cache_read_input_tokens":{{cacheReadTokens}},"cache_creation_input_tokens":{{cacheWriteTokens}},"reasoning_tokens":{{reasoningTokens}}}""");
+        }
+        var log = dir.File("every-priced-model.jsonl");
+        File.WriteAllLines(log, lines);
+
+        var (code, stdout, stderr) = await Replay(log, new() { ["Analytics:Pricing:File"] = LiteLlmPrices });
+
+        Assert.True(code == 0, stderr);
+        using var report = JsonDocument.Parse(stdout);
+        var byModel = report.RootElement.GetProperty("by_model");
+        Assert.Equal(expected.Count, byModel.EnumerateObject().Count());
+        foreach (var (model, micros) in expected)
+        {
+            var row = byModel.GetProperty(model);
+            Assert.True(micros == row.GetProperty("cost_micros").GetInt64(), $"{model}: LiteLLM bills {micros} micros, the replay {row.GetProperty("cost_micros").GetInt64()}");
+            Assert.Equal(0, row.GetProperty("unpriced_requests").GetInt64());
+        }
+        var totals = report.RootElement.GetProperty("totals");
+        Assert.Equal(expected.Count, totals.GetProperty("requests").GetInt64());
+        Assert.Equal(expected.Values.Sum(), totals.GetProperty("cost_micros").GetInt64());
+        Assert.True(expected.Count >= 40, $"only {expected.Count} priced entries in the fixture");
+    }
+
+    private static decimal? Usd(JsonElement entry, string field) =>
+        entry.TryGetProperty(field, out var raw) ? decimal.Parse(raw.GetRawText(), NumberStyles.Float, CultureInfo.InvariantCulture) : null;
+
+    private static long Micros(long tokens, decimal usdPerToken) => (long)decimal.Floor(tokens * usdPerToken * 1_000_000m);
 }

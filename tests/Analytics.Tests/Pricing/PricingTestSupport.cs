@@ -9,18 +9,18 @@ namespace Analytics.Tests.Pricing;
 internal static class PricingTestSupport
 {
     /// <summary>
-    /// A file of the shared reference folder, which sits next to the repository (CI checks it out at ../shared):
-    /// walks up from the test binaries to the folder holding Analytics.sln.
+    /// A fixture file of the pricing specs (<c>Pricing/Fixtures</c>, copied next to the test binaries), so the specs need
+    /// nothing outside this repository.
     /// </summary>
-    public static string SharedReference(string name)
+    public static string Fixture(string name)
     {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Analytics.sln"))) dir = dir.Parent;
-        if (dir is null) throw new InvalidOperationException($"no Analytics.sln above {AppContext.BaseDirectory}");
-        var path = Path.GetFullPath(Path.Combine(dir.FullName, "..", "shared", "reference", name));
-        if (!File.Exists(path)) throw new FileNotFoundException($"shared reference file missing: {path}", path);
+        var path = Path.Combine(AppContext.BaseDirectory, "Pricing", "Fixtures", name);
+        if (!File.Exists(path)) throw new FileNotFoundException($"pricing fixture missing from the test output: {path}", path);
         return path;
     }
+
+    /// <summary>Our LiteLLM-format price file: LiteLLM's field names and layout, public list prices, tricky entries on purpose.</summary>
+    public static string LiteLlmPrices => Fixture("litellm-prices.json");
 
     public static ModelPrice Price(long input, long output, long? cacheRead = null, long? cacheWrite = null, long? reasoning = null, string provider = "openai") =>
         new()
