@@ -34,7 +34,7 @@ internal static class SyncRegistration
     /// <returns>The services.</returns>
     public static IServiceCollection AddSync(this IServiceCollection services)
     {
-        services.TryAddSingleton<SyncStatus>();
+        services.TryAddSingleton(_ => new SyncStatus());
         // Polly owns the per-attempt timeout, so HttpClient's own 100 s timeout must not cut in.
         services.AddHttpClient(Protocol012HttpSink.HttpClientName, client => client.Timeout = Timeout.InfiniteTimeSpan);
         return services;

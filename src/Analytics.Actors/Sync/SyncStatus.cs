@@ -12,6 +12,10 @@ public sealed class SyncStatus
 {
     private SyncMetrics? _metrics;
 
+    internal SyncStatus()
+    {
+    }
+
     /// <summary>True once sync started (an endpoint is configured and the actor system is up).</summary>
     public bool Enabled => Volatile.Read(ref _metrics) is not null;
 
