@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Analytics.Contracts;
 
 namespace Analytics.Actors.Ingress;
@@ -9,6 +10,29 @@ namespace Analytics.Actors.Ingress;
 /// </summary>
 internal static class RecordValidator
 {
+    /// <summary>
+    /// The hot path's check: true when <see cref="Completed"/> and <see cref="Identity"/> would both accept the input,
+    /// in a few branch-free comparisons with no call. When it says false, the slow path asks <see cref="Completed"/>
+    /// for the message. It must accept exactly what those accept (a property spec checks it on random inputs).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static bool QuickCompleted(string? model, in TokenUsage usage, long? costMicros, in RequestTiming timing, in EventIdentity identity)
+    {
+        // Every count and optional value must be >= 0: OR-ing them keeps the sign bit of any negative one.
+        var signs = usage.Input | usage.Output | usage.CacheRead | usage.CacheCreation | usage.Reasoning
+                    | costMicros.GetValueOrDefault() | timing.DurationMs.GetValueOrDefault() | timing.TimeToFirstTokenMs.GetValueOrDefault()
+                    | identity.TimestampMs;
+        // Compared by subtraction, as TokenUsage.Validate does, so two huge counts cannot overflow into a false pass.
+        return signs >= 0 && !string.IsNullOrEmpty(model) && usage.CacheRead <= usage.Input - usage.CacheCreation && usage.Reasoning <= usage.Output
+               && identity.EventId is not { Length: 0 };
+    }
+
+    /// <summary>The hot path's check for a failed request; see <see cref="QuickCompleted"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static bool QuickFailed(string? model, in RequestTiming timing, in EventIdentity identity)
+        => (timing.DurationMs.GetValueOrDefault() | timing.TimeToFirstTokenMs.GetValueOrDefault() | identity.TimestampMs) >= 0
+           && !string.IsNullOrEmpty(model) && identity.EventId is not { Length: 0 };
+
     /// <summary>A completed request.</summary>
     public static string? Completed(string? model, in TokenUsage usage, long? costMicros, in RequestTiming timing)
         => Model(model) ?? usage.Validate() ?? NonNegative("cost_micros", costMicros) ?? Timing(timing);

@@ -31,7 +31,8 @@ public sealed class UsageRecorder
     private long _rejected;
     private string? _lastRejection;
     private int _stopped;
-    private FoldedSnapshot _folded = FoldedSnapshot.Empty;
+    // In its own object: the pump writes it after every batch, and producers must not share a cache line with that write.
+    private readonly FoldedCell _folded = new();
 
     /// <summary>Creates a recorder with its own ring (the hosting extensions create the one a host uses).</summary>
     /// <param name="capacity">Total ring slots (the reference crate's default is 10,000).</param>
@@ -74,10 +75,10 @@ public sealed class UsageRecorder
     /// actor. It lags <see cref="AcceptedCount"/> by <see cref="PendingCount"/>; for read-your-writes use
     /// <see cref="IUsageStats"/> instead.
     /// </summary>
-    public UsageRow FoldedTotals => Volatile.Read(ref _folded).Totals;
+    public UsageRow FoldedTotals => Volatile.Read(ref _folded.Value).Totals;
 
     /// <summary>Events the pump has drained and folded so far.</summary>
-    public long FoldedCount => Volatile.Read(ref _folded).Count;
+    public long FoldedCount => Volatile.Read(ref _folded.Value).Count;
 
     internal IngressBuffer Buffer => _buffer;
 
@@ -235,7 +236,7 @@ public sealed class UsageRecorder
     // ---------------------------------------------------------------- pump side
 
     /// <summary>Pump only: publishes the folded totals after a drained batch.</summary>
-    internal void PublishFolded(UsageRow totals, long count) => Volatile.Write(ref _folded, new FoldedSnapshot(totals, count));
+    internal void PublishFolded(UsageRow totals, long count) => Volatile.Write(ref _folded.Value, new FoldedSnapshot(totals, count));
 
     /// <summary>
     /// The analytics are shutting down: refuse every record call from now on. The pump calls this right before its
@@ -258,8 +259,8 @@ public sealed class UsageRecorder
     private bool WriteCompleted(Mode mode, string model, in TokenUsage usage, in RequestAttribution attribution, in RequestTiming timing,
         long? costMicros, in EventIdentity identity)
     {
-        var problem = RecordValidator.Completed(model, usage, costMicros, timing) ?? RecordValidator.Identity(identity);
-        if (problem is not null) return Refuse(mode, problem);
+        if (!RecordValidator.QuickCompleted(model, usage, costMicros, timing, identity))
+            return Refuse(mode, RecordValidator.Completed(model, usage, costMicros, timing) ?? RecordValidator.Identity(identity)!);
         if (IsStopped) return Refuse(mode, StoppedProblem);
         ref var slot = ref _buffer.TryClaim();
         if (Unsafe.IsNullRef(ref slot)) return Full(mode);
@@ -273,8 +274,8 @@ public sealed class UsageRecorder
     private bool WriteFailed(Mode mode, string model, in RequestAttribution attribution, in RequestFailure failure, in RequestTiming timing,
         in EventIdentity identity)
     {
-        var problem = RecordValidator.Failed(model, timing) ?? RecordValidator.Identity(identity);
-        if (problem is not null) return Refuse(mode, problem);
+        if (!RecordValidator.QuickFailed(model, timing, identity))
+            return Refuse(mode, RecordValidator.Failed(model, timing) ?? RecordValidator.Identity(identity)!);
         if (IsStopped) return Refuse(mode, StoppedProblem);
         ref var slot = ref _buffer.TryClaim();
         if (Unsafe.IsNullRef(ref slot)) return Full(mode);
@@ -330,5 +331,10 @@ public sealed class UsageRecorder
     private sealed record FoldedSnapshot(UsageRow Totals, long Count)
     {
         public static readonly FoldedSnapshot Empty = new(UsageRow.Empty, 0);
+    }
+
+    private sealed class FoldedCell
+    {
+        public FoldedSnapshot Value = FoldedSnapshot.Empty;
     }
 }
