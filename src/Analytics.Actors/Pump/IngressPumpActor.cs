@@ -26,6 +26,7 @@ internal sealed class IngressPumpActor : UntypedActor, IWithTimers
     private readonly List<IngressRecord> _deferredStops = [];
     private long _folded;
     private long _budgetEvents, _routerStarts, _routerStops;
+    private bool _drainDeferred;
 
     public IngressPumpActor(UsageRecorder recorder, IPriceCatalog catalog, AnalyticsOptions options, TimeProvider time, Func<SyncCounters?>? syncCounters)
     {
@@ -82,7 +83,11 @@ internal sealed class IngressPumpActor : UntypedActor, IWithTimers
         switch (message)
         {
             case Wake or DrainTick:
-                DrainSome();
+                // While an Ask waits for the aggregators to acknowledge what was folded before it, folding more would
+                // send more folds to wait for: under sustained load the Ask would never be answered. The ring holds
+                // what arrives meanwhile (or counts it as dropped when full); draining resumes right after the reply.
+                if (_waitingForStats.Count > 0) _drainDeferred = true;
+                else DrainSome();
                 break;
             case UsageQueries.GetStats:
                 DrainToTails();
@@ -100,6 +105,11 @@ internal sealed class IngressPumpActor : UntypedActor, IWithTimers
                     var stats = Snapshot();
                     foreach (var asker in _waitingForStats) asker.Tell(stats);
                     _waitingForStats.Clear();
+                    if (_drainDeferred)
+                    {
+                        _drainDeferred = false;
+                        Self.Tell(Wake.Instance);
+                    }
                 }
                 break;
             default:

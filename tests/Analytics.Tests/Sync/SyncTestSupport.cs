@@ -72,13 +72,7 @@ internal static class SyncTestSupport
         builder.Logging.AddFilter("System.Net.Http", LogLevel.Warning);
         if (logs is not null) builder.Logging.AddProvider(logs);
         builder.Services.AddUsageAnalytics(builder.Configuration);
-        builder.Services.AddAkka("sync-spec", akka => akka
-            .ConfigureLoggers(l =>
-            {
-                l.ClearLoggers();
-                l.AddLoggerFactory();
-            })
-            .WithUsageAnalytics());
+        builder.Services.AddAkka("sync-spec", akka => akka.WithUsageAnalytics());
         return builder.Build();
     }
 
