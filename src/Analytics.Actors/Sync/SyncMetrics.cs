@@ -16,10 +16,6 @@ internal readonly record struct BatchOutcome(int Delivered, int Duplicates, int 
 
     /// <summary>A batch none of whose events was delivered.</summary>
     public static BatchOutcome AllUndelivered(int count) => new(0, 0, 0, 0, count);
-
-    /// <summary>The sum of two outcomes.</summary>
-    public static BatchOutcome operator +(BatchOutcome a, BatchOutcome b) => new(
-        a.Delivered + b.Delivered, a.Duplicates + b.Duplicates, a.Rejected + b.Rejected, a.Unauthorized + b.Unauthorized, a.Undelivered + b.Undelivered);
 }
 
 /// <summary>
@@ -36,15 +32,6 @@ internal sealed class SyncMetrics
 
     /// <summary>Connects the queue's tap, whose counts are <c>HandedToSync</c> and <c>SyncDropped</c>.</summary>
     public void Attach(EventTap tap) => Volatile.Write(ref _tap, tap);
-
-    /// <summary>True once <see cref="Close"/> ran.</summary>
-    public bool IsClosed
-    {
-        get
-        {
-            lock (_gate) return _closed;
-        }
-    }
 
     /// <summary>Counts one retry attempt (thread-safe, lock-free).</summary>
     public void CountRetry() => Interlocked.Increment(ref _retried);
