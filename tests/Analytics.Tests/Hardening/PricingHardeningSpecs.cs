@@ -11,14 +11,14 @@ namespace Analytics.Tests.Hardening;
 /// </summary>
 public sealed class PricingHardeningSpecs : IDisposable
 {
-    private readonly string _dir = Directory.CreateTempSubdirectory("pricing-hardening-").FullName;
+    private readonly PricingTestSupport.TempFolder _dir = new();
 
-    public void Dispose() => Directory.Delete(_dir, recursive: true);
+    public void Dispose() => _dir.Dispose();
 
     [Fact]
     public async Task A_price_file_that_never_ends_is_a_one_line_start_error_with_exit_code_2()
     {
-        var log = Path.Combine(_dir, "u.jsonl");
+        var log = _dir.File("u.jsonl");
         await File.WriteAllTextAsync(log, """{"event_type":"llm_request_failed","model":"m"}""" + "\n");
         var command = CommandLine.Parse(["replay", log, "--Analytics:Pricing:File=/dev/zero"], out _)!;
         var stderr = new StringWriter();
@@ -33,7 +33,7 @@ public sealed class PricingHardeningSpecs : IDisposable
     [Fact]
     public void A_price_file_over_the_cap_is_refused_by_its_length_before_it_is_read()
     {
-        var path = Path.Combine(_dir, "huge.json");
+        var path = _dir.File("huge.json");
         using (var f = File.Create(path)) f.SetLength(PriceFileReader.MaxFileBytes + 1L); // sparse: no disk used
 
         var e = Assert.Throws<PriceFileException>(() => new PriceCatalog(new PricingOptions { File = path, ReloadOnChange = false }));
@@ -43,7 +43,7 @@ public sealed class PricingHardeningSpecs : IDisposable
     [Fact]
     public void A_reload_of_a_file_grown_past_the_cap_keeps_the_prices_in_force()
     {
-        var path = Path.Combine(_dir, "prices.json");
+        var path = _dir.File("prices.json");
         File.Copy(PricingTestSupport.LiteLlmPrices, path);
         using var catalog = new PriceCatalog(new PricingOptions { File = path, ReloadOnChange = false });
         var before = catalog.Current;
