@@ -61,9 +61,6 @@ internal sealed class ShutdownSignals : IDisposable
     /// <param name="leftUndelivered">A sentence fragment, read when a signal arrives.</param>
     public void Describe(Func<string> leftUndelivered) => Volatile.Write(ref _leftUndelivered, leftUndelivered);
 
-    /// <summary>Acts as if <paramref name="signal"/> had arrived (tests).</summary>
-    internal void Raise(PosixSignal signal) => OnSignal(signal);
-
     private void Handle(PosixSignalContext context)
     {
         // Always handled here: the runtime's default would kill the process without the flush.

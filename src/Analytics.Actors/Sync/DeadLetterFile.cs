@@ -115,7 +115,18 @@ internal sealed class DeadLetterFile
     /// <returns>A task that completes when the line is written (or the write failed).</returns>
     public async Task AppendAsync(AnalyticsEvent e, int? status, string? responseBody, string reason)
     {
-        var line = Format(e, status, responseBody, reason, _time.GetUtcNow(), _secret);
+        byte[] line;
+        try
+        {
+            line = Format(e, status, responseBody, reason, _time.GetUtcNow(), _secret);
+        }
+        catch (Exception ex) when (ex is ArgumentException or InvalidOperationException)
+        {
+            // Only a value too large for JSON gets here (the recorder's length limits keep them out): count, never throw.
+            Interlocked.Increment(ref _failed);
+            _log.LogError("Could not format the dead letter of event {EventId} ({Reason}); it stays counted", e.EventId, ex.Message);
+            return;
+        }
 
         // Not cancellable on purpose: dead-lettering is exactly what runs when delivery was cancelled at shutdown.
         await _gate.WaitAsync().ConfigureAwait(false);
@@ -142,7 +153,7 @@ internal sealed class DeadLetterFile
         }
     }
 
-    /// <summary>One line of the file, newline included. Never throws.</summary>
+    /// <summary>One line of the file, newline included, whatever the strings hold (unpaired surrogates, the token).</summary>
     internal static byte[] Format(AnalyticsEvent e, int? status, string? responseBody, string reason, DateTimeOffset at, string? secret = null)
     {
         byte[] body;

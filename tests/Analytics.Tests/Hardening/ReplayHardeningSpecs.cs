@@ -247,15 +247,27 @@ public sealed class ReplayHardeningSpecs : IAsyncLifetime
     [Fact]
     public async Task An_unreadable_log_is_a_one_line_error_with_exit_code_2()
     {
-        // Unreadable even for root: write-only in procfs.
-        const string writeOnly = "/proc/sys/vm/compact_memory";
-        Assert.True(File.Exists(writeOnly), $"{writeOnly} is needed to reproduce an unreadable file as root");
+        var unreadable = Unreadable();
 
-        var (code, stdout, stderr) = await Replay(writeOnly);
+        var (code, stdout, stderr) = await Replay(unreadable);
 
         Assert.Equal(ExitCodes.BadArguments, code);
-        AssertOneErrorLine(stderr, $"cannot read usage log '{writeOnly}'");
+        AssertOneErrorLine(stderr, $"cannot read usage log '{unreadable}'");
         Assert.Empty(stdout);
+    }
+
+    /// <summary>A file this process may not read: mode 000 for a normal user; for root, which reads anything, a write-only procfs file.</summary>
+    private string Unreadable()
+    {
+        if (Environment.UserName != "root" && !OperatingSystem.IsWindows())
+        {
+            var path = WriteLog(Line(1));
+            File.SetUnixFileMode(path, UnixFileMode.None);
+            return path;
+        }
+        const string writeOnly = "/proc/sys/vm/compact_memory";
+        Assert.True(File.Exists(writeOnly), $"{writeOnly} is needed to reproduce an unreadable file as root");
+        return writeOnly;
     }
 
     [Fact]
