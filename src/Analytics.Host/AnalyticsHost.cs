@@ -11,11 +11,26 @@ namespace Analytics.Host;
 internal static class AnalyticsHost
 {
     /// <summary>
+    /// Akka settings of the host process. stdout carries the report (one JSON object with <c>--format json</c>), so
+    /// Akka's own console logger, which prints while the logging bus starts, after it stopped, and whatever a stopped
+    /// logger still had queued (the CoordinatedShutdown lines of a fast stop), writes to stderr instead
+    /// (<see cref="StandardErrorLogger"/>). The command stops the host itself (a signal is handled by
+    /// <see cref="ShutdownSignals"/>), so Akka's process-exit hook, which would run a second shutdown of up to the flush
+    /// timeout inside <see cref="Environment.Exit"/>, is off.
+    /// </summary>
+    public const string ProcessHocon =
+        """
+        akka.stdout-logger-class = "Analytics.Host.StandardErrorLogger, Analytics.Host"
+        akka.coordinated-shutdown.run-by-clr-shutdown-hook = off
+        """;
+
+    /// <summary>
     /// Builds the host. Configuration layers, later wins: the command's <paramref name="defaults"/>,
     /// appsettings.json next to the binary, the
     /// <paramref name="configFile"/>, <paramref name="overrides"/> (tests), environment variables,
     /// then <c>--Section:Key=value</c> switches.
     /// </summary>
+    /// <exception cref="HostConfigurationException">A setting the host itself reads is invalid (a log level).</exception>
     public static IHost Build(string? configFile, IReadOnlyList<string> configurationArgs, IDictionary<string, string?>? overrides = null,
         IReadOnlyDictionary<string, string?>? defaults = null)
     {
@@ -29,6 +44,7 @@ internal static class AnalyticsHost
         if (overrides is not null) builder.Configuration.AddInMemoryCollection(overrides);
         builder.Configuration.AddEnvironmentVariables();
         builder.Configuration.AddCommandLine([.. configurationArgs]);
+        CheckLogLevels(builder.Configuration.GetSection("Logging"));
 
         // stdout carries the report (one JSON object with --format json), so every log line goes to stderr.
         builder.Logging.AddConfiguration(builder.Configuration.GetSection("Logging"));
@@ -37,9 +53,44 @@ internal static class AnalyticsHost
         // of the same error would bury it.
         builder.Logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.Critical);
         builder.Services.Configure<Microsoft.Extensions.Logging.Console.ConsoleLoggerOptions>(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
+        // The console lifetime would take SIGINT and SIGTERM and only ask the host to stop, which a command that is
+        // reading its input never notices; ShutdownSignals handles them instead.
+        builder.Services.AddSingleton<IHostLifetime, CommandLifetime>();
 
         builder.Services.AddUsageAnalytics(builder.Configuration);
-        builder.Services.AddAkka("analytics", akka => akka.WithUsageAnalytics());
+        builder.Services.AddAkka("analytics", akka => akka
+            .AddHocon(ProcessHocon, HoconAddMode.Prepend)
+            .WithUsageAnalytics());
         return builder.Build();
     }
+
+    /// <summary>
+    /// The logging system throws a bare "Configuration value 'Loud' is not supported" from deep inside the host's build
+    /// for a bad level; checked here first, the error names the key and the allowed values.
+    /// </summary>
+    private static void CheckLogLevels(IConfigurationSection logging)
+    {
+        foreach (var child in logging.GetChildren())
+        {
+            // Logging:LogLevel:* and Logging:<Provider>:LogLevel:* are the sections the logging system reads levels from.
+            var levels = child.Key.Equals("LogLevel", StringComparison.OrdinalIgnoreCase) ? child : child.GetSection("LogLevel");
+            foreach (var level in levels.GetChildren())
+            {
+                if (string.IsNullOrEmpty(level.Value) || Enum.TryParse<LogLevel>(level.Value, ignoreCase: true, out _)) continue;
+                throw new HostConfigurationException(
+                    $"{level.Path} must be one of {string.Join(", ", Enum.GetNames<LogLevel>())} (got '{level.Value}').");
+            }
+        }
+    }
+
+    /// <summary>A lifetime that waits for nothing and listens to no signal: the command decides when the host stops.</summary>
+    private sealed class CommandLifetime : IHostLifetime
+    {
+        public Task WaitForStartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    }
 }
+
+/// <summary>A setting the host reads for itself (not an <c>Analytics</c> option) is invalid; the message names it.</summary>
+internal sealed class HostConfigurationException(string message) : Exception(message);

@@ -11,6 +11,13 @@ internal sealed record CommandLine
           --format   table (default, readable) or json (one JSON object on stdout, snake_case)
           --config   an extra JSON settings file layered over the defaults (see config/analytics.sample.json)
           --Analytics:Key=value   any configuration key, as in appsettings.json (also settable as Analytics__Key env vars)
+
+        exit codes:
+          0    every line recorded or skipped (skipped lines are listed on stderr), everything recorded delivered
+          1    unexpected failure (one line on stderr; the report still covers what was recorded when possible)
+          2    bad arguments, configuration or input (missing, unreadable or not UTF-8 usage log, invalid setting)
+          3    report printed, but events were dropped, rejected, left undelivered, or their dead letters not written
+          130  stopped by SIGINT, 143 by SIGTERM (the first one drains, flushes and reports; a second one stops at once)
         """;
 
     public required string Command { get; init; }

@@ -28,6 +28,14 @@ public sealed class AnalyticsOptions
     /// <summary>Timeout of stats Asks made by the host and helpers. Default 00:00:10; 1 ms..10 min.</summary>
     public TimeSpan AskTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>
+    /// Most distinct keys each breakdown (by model, by provider, by agent) holds. Keys are caller strings and each costs
+    /// about 4.5 KB (an aggregator actor and its rows), so without a cap memory grows with every new agent id. Once a
+    /// breakdown is full, events of new keys are counted under the key <c>(other)</c> (logged once per breakdown); the
+    /// totals stay exact. Default 10,000; 1..1,000,000.
+    /// </summary>
+    public int MaxKeysPerBreakdown { get; set; } = 10_000;
+
     /// <summary>Price catalog settings (<c>Analytics:Pricing</c>).</summary>
     public PricingOptions Pricing { get; set; } = new();
 

@@ -30,6 +30,7 @@ internal sealed class AnalyticsOptionsValidator : IValidateOptions<AnalyticsOpti
         errors.Range("DrainBatchSize", o.DrainBatchSize, 1, 1_000_000);
         errors.Duration("DrainInterval", o.DrainInterval, TimeSpan.FromMilliseconds(1), TimeSpan.FromMinutes(1));
         errors.Duration("AskTimeout", o.AskTimeout, TimeSpan.FromMilliseconds(1), TimeSpan.FromMinutes(10));
+        errors.Range("MaxKeysPerBreakdown", o.MaxKeysPerBreakdown, 1, 1_000_000);
         PricingOptions.Validate(o.Pricing ?? new PricingOptions(), errors.Section("Pricing"));
         SyncOptions.Validate(o.Sync ?? new SyncOptions(), errors.Section("Sync"));
         return errors.Failures;

@@ -15,7 +15,7 @@ namespace Analytics.Actors;
 /// <c>akka.WithUsageAnalytics()</c>; it is created there so that exactly one pump drains it.</para>
 /// <para><c>Record*</c> methods return false and count the event in <see cref="DroppedCount"/> when the ring is full,
 /// and return false and count it in <see cref="RejectedCount"/> when the input is invalid (empty model, negative or
-/// inconsistent token counts) or the analytics have stopped; they never throw for any of these.</para>
+/// inconsistent token counts, a string over its length limit) or the analytics have stopped; they never throw for any of these.</para>
 /// <para><c>TryRecord*</c> methods are for producers that can wait (batch import, replay, HTTP ingest): they return
 /// false when the ring is full without counting a drop, and throw <see cref="ArgumentException"/> for invalid input
 /// (and <see cref="InvalidOperationException"/> once stopped) without counting a rejection, because "full" must be
@@ -259,8 +259,8 @@ public sealed class UsageRecorder
     private bool WriteCompleted(Mode mode, string model, in TokenUsage usage, in RequestAttribution attribution, in RequestTiming timing,
         long? costMicros, in EventIdentity identity)
     {
-        if (!RecordValidator.QuickCompleted(model, usage, costMicros, timing, identity))
-            return Refuse(mode, RecordValidator.Completed(model, usage, costMicros, timing) ?? RecordValidator.Identity(identity)!);
+        if (!RecordValidator.QuickCompleted(model, usage, costMicros, timing, attribution, identity))
+            return Refuse(mode, RecordValidator.Completed(model, usage, costMicros, timing) ?? RecordValidator.Attribution(attribution) ?? RecordValidator.Identity(identity)!);
         if (IsStopped) return Refuse(mode, StoppedProblem);
         ref var slot = ref _buffer.TryClaim();
         if (Unsafe.IsNullRef(ref slot)) return Full(mode);
@@ -274,8 +274,8 @@ public sealed class UsageRecorder
     private bool WriteFailed(Mode mode, string model, in RequestAttribution attribution, in RequestFailure failure, in RequestTiming timing,
         in EventIdentity identity)
     {
-        if (!RecordValidator.QuickFailed(model, timing, identity))
-            return Refuse(mode, RecordValidator.Failed(model, timing) ?? RecordValidator.Identity(identity)!);
+        if (!RecordValidator.QuickFailed(model, timing, attribution, failure, identity))
+            return Refuse(mode, RecordValidator.Failed(model, timing, failure) ?? RecordValidator.Attribution(attribution) ?? RecordValidator.Identity(identity)!);
         if (IsStopped) return Refuse(mode, StoppedProblem);
         ref var slot = ref _buffer.TryClaim();
         if (Unsafe.IsNullRef(ref slot)) return Full(mode);

@@ -65,7 +65,7 @@ internal sealed class PriceCatalog : IPriceCatalog, IDisposable
         string text;
         try
         {
-            text = System.IO.File.ReadAllText(_path);
+            text = PriceFileReader.ReadFileText(_path);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -139,7 +139,14 @@ internal sealed class PriceCatalog : IPriceCatalog, IDisposable
             string text;
             try
             {
-                text = System.IO.File.ReadAllText(_path);
+                text = PriceFileReader.ReadFileText(_path);
+            }
+            catch (PriceFileException e)
+            {
+                // Too large: like a file that does not parse, it never replaces the prices in force.
+                Volatile.Write(ref _lastError, e.Message);
+                _log.LogError("{Error}. Keeping the previous prices (version {Version}).", e.Message, Version);
+                return false;
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {

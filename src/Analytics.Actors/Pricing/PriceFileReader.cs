@@ -49,6 +49,12 @@ internal static class PriceFileReader
     /// <summary>The value of the <c>format</c> field of this library's own files.</summary>
     public const string OwnFormatId = "analytics-prices/1";
 
+    /// <summary>
+    /// The largest price file read, in bytes (32 MiB; LiteLLM's full file is about 1.5 MB). A bigger one, or one that
+    /// never ends (<c>/dev/zero</c>), is refused before it can take the memory.
+    /// </summary>
+    public const int MaxFileBytes = 32 * 1024 * 1024;
+
     private const decimal MicrosPerMillionPerUsdPerToken = 1_000_000_000_000m; // 1e6 micros per USD x 1e6 tokens
 
     private static readonly JsonDocumentOptions JsonOptions = new()
@@ -59,6 +65,41 @@ internal static class PriceFileReader
 
     private static readonly HashSet<string> OwnFields = new(StringComparer.Ordinal)
         { "provider", "input", "output", "cache_read", "cache_write", "reasoning", "note" };
+
+    /// <summary>
+    /// The text of the price file at <paramref name="path"/>, read with at most <see cref="MaxFileBytes"/> in memory
+    /// (UTF-8, or the encoding its byte order mark names).
+    /// </summary>
+    /// <exception cref="PriceFileException">The file is larger than <see cref="MaxFileBytes"/>.</exception>
+    /// <exception cref="IOException">The file cannot be read (the caller decides whether to try again).</exception>
+    /// <exception cref="UnauthorizedAccessException">The file may not be read.</exception>
+    public static string ReadFileText(string path)
+    {
+        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 1, FileOptions.SequentialScan);
+        var length = stream.CanSeek ? stream.Length : 0;
+        if (length > MaxFileBytes) throw TooLarge(path, length);
+        // A device or a pipe reports no length (0): read in growing steps, stopping one byte past the cap.
+        var buffer = new byte[length > 0 ? length + 1 : 64 * 1024];
+        var read = 0;
+        while (true)
+        {
+            if (read == buffer.Length)
+            {
+                if (buffer.Length > MaxFileBytes) throw TooLarge(path, null);
+                Array.Resize(ref buffer, (int)Math.Min((long)buffer.Length * 2, MaxFileBytes + 1L));
+            }
+            var n = stream.Read(buffer, read, buffer.Length - read);
+            if (n == 0) break;
+            read += n;
+        }
+        if (read > MaxFileBytes) throw TooLarge(path, null);
+        using var reader = new StreamReader(new MemoryStream(buffer, 0, read), System.Text.Encoding.UTF8, detectEncodingFromByteOrderMarks: true);
+        return reader.ReadToEnd();
+    }
+
+    private static PriceFileException TooLarge(string path, long? length) => new(path, null, length is { } n
+        ? string.Create(CultureInfo.InvariantCulture, $"is {n} bytes, more than the {MaxFileBytes} bytes a price file may have (is this the right file?)")
+        : string.Create(CultureInfo.InvariantCulture, $"holds more than the {MaxFileBytes} bytes a price file may have (is this the right file?)"));
 
     /// <summary>Reads a price file's content in either format.</summary>
     /// <param name="json">The file's text.</param>

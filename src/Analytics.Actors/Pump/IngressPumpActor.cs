@@ -21,7 +21,7 @@ internal sealed class IngressPumpActor : UntypedActor, IWithTimers
     private readonly Func<SyncCounters?>? _syncCounters;
     private readonly ModelPriceMemo _prices;
     private readonly EventMaterializer _materializer;
-    private readonly BatchFolder _folder = new();
+    private readonly BatchFolder _folder;
     private readonly List<IActorRef> _waitingForStats = [];
     private readonly List<IngressRecord> _deferredStops = [];
     private long _folded;
@@ -36,6 +36,7 @@ internal sealed class IngressPumpActor : UntypedActor, IWithTimers
         _syncCounters = syncCounters;
         _prices = new ModelPriceMemo(catalog, Context.GetLogger());
         _materializer = new EventMaterializer(time);
+        _folder = new BatchFolder(options.MaxKeysPerBreakdown, Context.GetLogger());
     }
 
     /// <inheritdoc />

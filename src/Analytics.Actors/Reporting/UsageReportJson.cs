@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Analytics.Actors.UsageLog;
 using Analytics.Contracts;
 
 namespace Analytics.Actors.Reporting;
@@ -32,6 +33,7 @@ internal static class UsageReportJson
         w.WriteNumber("sync_dropped", sync.SyncDropped);
         w.WriteNumber("undelivered", sync.Undelivered);
         w.WriteNumber("pending", sync.Pending);
+        w.WriteNumber("dead_letter_write_failures", sync.DeadLetterWriteFailures);
         w.WriteEndObject();
     }
 
@@ -40,7 +42,9 @@ internal static class UsageReportJson
         w.WriteStartObject(name);
         foreach (var (key, row) in SortedByCost(rows))
         {
-            w.WritePropertyName(key);
+            // Keys are caller strings: one holding an unpaired surrogate (which the recorder does not scan for) would make
+            // the writer throw and lose the whole report, so it is written with U+FFFD instead.
+            w.WritePropertyName(Text.WithoutUnpairedSurrogates(key));
             WriteRow(w, row);
         }
         w.WriteEndObject();

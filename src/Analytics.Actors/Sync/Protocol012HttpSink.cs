@@ -1,5 +1,7 @@
+using System.Buffers;
 using System.Globalization;
 using System.Net.Http.Headers;
+using System.Text;
 using Analytics.Contracts;
 using Microsoft.Extensions.Logging;
 using Polly;
@@ -16,15 +18,22 @@ namespace Analytics.Actors.Sync;
 /// deduplication turns at-least-once delivery into effectively-once storage.
 /// </summary>
 /// <remarks>
-/// Responses are classified per the protocol: 202 delivered; 200 delivered (duplicate); 408, 429, 5xx, timeouts and
-/// connection failures retried within <see cref="SyncOptions.RetryBudget"/>; 401 rejected, logged as an error once, and
-/// every later event rejected without being sent (the token will not become valid by itself); 400 and any other status
-/// rejected without retry. Every event not delivered is written to the dead-letter file with its reason.
+/// Responses are classified per the protocol, by status alone: 202 delivered; 200 delivered (duplicate); 408, 429, 5xx,
+/// timeouts and connection failures retried within <see cref="SyncOptions.RetryBudget"/>; 401 rejected, logged as an
+/// error once, and every later event rejected without being sent (the token will not become valid by itself); 3xx
+/// rejected (redirects are never followed: the body carries the token, and a POST turned into a GET would look
+/// delivered while nothing was stored); 400 and any other status rejected without retry. A response body is read only
+/// up to <see cref="MaxResponseBodyBytes"/>, as bytes (its charset is never trusted), and only for the dead letter: a
+/// 2xx whose body cannot be read still counts by its status. Every event not delivered is written to the dead-letter
+/// file with its reason; no failure of one event can affect another's outcome.
 /// </remarks>
 internal sealed class Protocol012HttpSink : ISyncSink
 {
     /// <summary>The named <see cref="HttpClient"/> this sink uses (configure it with <c>services.AddHttpClient(name)</c>).</summary>
     public const string HttpClientName = "analytics-sync";
+
+    /// <summary>The most of a response body read (64 KiB); the rest is never read, so a huge body costs nothing.</summary>
+    public const int MaxResponseBodyBytes = 64 * 1024;
 
     private static readonly ResiliencePropertyKey<long> StartedKey = new("analytics-sync.started");
     private static readonly MediaTypeHeaderValue Json = new("application/json");
@@ -40,6 +49,7 @@ internal sealed class Protocol012HttpSink : ISyncSink
     private readonly int _perBatch;
     private readonly ResiliencePipeline<Attempt> _pipeline;
     private int _unauthorized;
+    private int _redirectReported;
 
     /// <summary>Creates the sink.</summary>
     /// <param name="options">Validated sync options with an endpoint and a token.</param>
@@ -133,6 +143,13 @@ internal sealed class Protocol012HttpSink : ISyncSink
         {
             return await GiveUp(e, trace, $"transport failure: {ex.Message}").ConfigureAwait(false);
         }
+        catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            // A defect or a handler's surprise: this event alone is settled (undelivered, dead-lettered), never the batch.
+            _log.LogError("Sync delivery of event {EventId} failed unexpectedly ({ExceptionType}: {Reason}); it is dead-lettered as undelivered",
+                e.EventId, ex.GetType().Name, SecretScrubber.Scrub(ex.Message, _token));
+            return await GiveUp(e, trace, $"unexpected failure: {ex.GetType().Name}: {ex.Message}").ConfigureAwait(false);
+        }
         finally
         {
             ResilienceContextPool.Shared.Return(context);
@@ -147,9 +164,13 @@ internal sealed class Protocol012HttpSink : ISyncSink
         {
             using var request = new HttpRequestMessage(HttpMethod.Post, _uri) { Content = new ByteArrayContent(body) };
             request.Content.Headers.ContentType = Json;
-            using var response = await client.SendAsync(request, HttpCompletionOption.ResponseContentRead, cancellationToken).ConfigureAwait(false);
-            var text = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
-            var attempt = new Attempt((int)response.StatusCode, text, RetryAfter(response.Headers.RetryAfter));
+            // Headers first: the status decides the outcome, and the body is read by hand, capped.
+            using var response = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
+            var status = (int)response.StatusCode;
+            var text = await ReadBodyAsync(response.Content, status, cancellationToken).ConfigureAwait(false);
+            // A handler configured by the application may follow redirects anyway: the final request then is not ours.
+            var redirectedTo = response.RequestMessage?.RequestUri is { } final && final != _uri ? final : null;
+            var attempt = new Attempt(status, text, RetryAfter(response.Headers.RetryAfter), response.Headers.Location, redirectedTo);
             trace.Last = attempt;
             trace.LastError = null;
             return attempt;
@@ -161,10 +182,48 @@ internal sealed class Protocol012HttpSink : ISyncSink
         }
     }
 
+    /// <summary>
+    /// At most <see cref="MaxResponseBodyBytes"/> of the body, decoded as UTF-8 whatever the charset says (invalid bytes
+    /// become U+FFFD; the text only ever goes to a dead letter). For a 2xx a body that fails to arrive does not matter:
+    /// the status already says the server holds the event.
+    /// </summary>
+    private static async Task<string> ReadBodyAsync(HttpContent content, int status, CancellationToken cancellationToken)
+    {
+        var buffer = ArrayPool<byte>.Shared.Rent(MaxResponseBodyBytes);
+        try
+        {
+            var read = 0;
+            await using (var stream = await content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false))
+            {
+                int n;
+                while (read < MaxResponseBodyBytes && (n = await stream.ReadAsync(buffer.AsMemory(read, MaxResponseBodyBytes - read), cancellationToken).ConfigureAwait(false)) > 0)
+                    read += n;
+            }
+            return Encoding.UTF8.GetString(buffer, 0, read);
+        }
+        catch (Exception ex) when (status is >= 200 and < 300 && ex is HttpRequestException or IOException or OperationCanceledException)
+        {
+            return $"(the body could not be read: {ex.Message})";
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
     private async ValueTask<EventResult> Classify(AnalyticsEvent e, Attempt last)
     {
+        if (last.RedirectedTo is { } final)
+        {
+            return await Redirected(e, last,
+                $"redirected to {Display(final)} by the HTTP handler (status {last.Status} there); a redirect is not a delivery: point Analytics:Sync:Endpoint at the final URL").ConfigureAwait(false);
+        }
         switch (last.Status)
         {
+            case >= 300 and < 400:
+                var target = last.Location is { } location ? Display(location) : "(no Location header)";
+                return await Redirected(e, last,
+                    $"redirect ({last.Status}) to {target}: not followed, so the body and its token go nowhere else; point Analytics:Sync:Endpoint at the final URL").ConfigureAwait(false);
             case 200:
                 return EventResult.Duplicate;
             case >= 200 and < 300:
@@ -187,6 +246,22 @@ internal sealed class Protocol012HttpSink : ISyncSink
                     last.Status == 400 ? "validation error (400): rejected permanently, not retried" : $"status {last.Status}: rejected permanently, not retried").ConfigureAwait(false);
                 return EventResult.Rejected;
         }
+    }
+
+    private async ValueTask<EventResult> Redirected(AnalyticsEvent e, Attempt last, string reason)
+    {
+        if (Interlocked.Exchange(ref _redirectReported, 1) == 0)
+            _log.LogError("The sync endpoint {Endpoint} answered with a redirect: {Reason}. Redirected events are rejected and dead-lettered in {DeadLetterPath}.",
+                _uri, SecretScrubber.Scrub(reason, _token), _deadLetters.Path);
+        await _deadLetters.AppendAsync(e, last.Status, last.Body, reason).ConfigureAwait(false);
+        return EventResult.Rejected;
+    }
+
+    /// <summary>A URL a server sent, for a message: credentials in it are redacted, relative ones resolved against ours.</summary>
+    private string Display(Uri uri)
+    {
+        var absolute = uri.IsAbsoluteUri ? uri : new Uri(_uri, uri);
+        return SyncOptions.Redact(absolute.OriginalString);
     }
 
     private async ValueTask<EventResult> GiveUp(AnalyticsEvent e, AttemptTrace? trace, string reason)
@@ -251,7 +326,7 @@ internal sealed class Protocol012HttpSink : ISyncSink
     }
 
     /// <summary>The answer to one attempt.</summary>
-    internal sealed record Attempt(int Status, string Body, TimeSpan? RetryAfter);
+    internal sealed record Attempt(int Status, string Body, TimeSpan? RetryAfter, Uri? Location = null, Uri? RedirectedTo = null);
 
     /// <summary>What the attempts of one event saw, for the dead-letter entry.</summary>
     private sealed class AttemptTrace

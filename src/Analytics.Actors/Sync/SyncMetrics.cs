@@ -1,3 +1,4 @@
+using System.Threading.Channels;
 using Analytics.Actors.Ingress;
 using Analytics.Contracts;
 
@@ -27,11 +28,40 @@ internal sealed class SyncMetrics
 {
     private readonly object _gate = new();
     private EventTap? _tap;
+    private ChannelReader<AnalyticsEvent>? _queue;
+    private int _queueCapacity;
+    private DeadLetterFile? _deadLetters;
     private long _delivered, _duplicates, _rejected, _unauthorized, _undelivered, _retried;
     private bool _closed;
 
     /// <summary>Connects the queue's tap, whose counts are <c>HandedToSync</c> and <c>SyncDropped</c>.</summary>
-    public void Attach(EventTap tap) => Volatile.Write(ref _tap, tap);
+    /// <param name="tap">The pump's side of the queue.</param>
+    /// <param name="queue">The stream's side of the queue, for <see cref="HasRoom"/>; null when nobody waits for room.</param>
+    /// <param name="capacity">The queue's capacity.</param>
+    public void Attach(EventTap tap, ChannelReader<AnalyticsEvent>? queue = null, int capacity = 0)
+    {
+        _queue = queue;
+        _queueCapacity = capacity;
+        Volatile.Write(ref _tap, tap);
+    }
+
+    /// <summary>Connects the dead-letter file, whose failed writes are <c>DeadLetterWriteFailures</c>.</summary>
+    public void Attach(DeadLetterFile deadLetters) => Volatile.Write(ref _deadLetters, deadLetters);
+
+    /// <summary>
+    /// For a producer that can wait (replay, batch import) and is the only one recording: true when one more LLM event
+    /// can be recorded without the sync queue refusing it later. Counted are the events recorded but not yet offered to
+    /// the queue (in the ring or the pump) plus those waiting in the queue; they must stay below its capacity. An event
+    /// being written into the queue may count twice for a moment, which only errs on the side of waiting.
+    /// </summary>
+    /// <param name="llmEventsRecorded">LLM events the producer has had accepted by the recorder so far.</param>
+    public bool HasRoom(long llmEventsRecorded)
+    {
+        var tap = Volatile.Read(ref _tap);
+        if (tap is null || _queue is null) return true;
+        var notYetOffered = llmEventsRecorded - tap.Accepted - tap.Dropped;
+        return notYetOffered + _queue.Count < _queueCapacity;
+    }
 
     /// <summary>Counts one retry attempt (thread-safe, lock-free).</summary>
     public void CountRetry() => Interlocked.Increment(ref _retried);
@@ -86,7 +116,8 @@ internal sealed class SyncMetrics
                 SyncDropped: tap?.Dropped ?? 0,
                 Undelivered: Volatile.Read(ref _undelivered),
                 Pending: Pending(handed),
-                Unauthorized: Volatile.Read(ref _unauthorized));
+                Unauthorized: Volatile.Read(ref _unauthorized),
+                DeadLetterWriteFailures: Volatile.Read(ref _deadLetters)?.FailedWrites ?? 0);
         }
     }
 

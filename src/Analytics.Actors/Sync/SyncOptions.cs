@@ -99,7 +99,7 @@ public sealed class SyncOptions
     /// <summary>The settings with the token redacted, so the object can be logged.</summary>
     /// <returns>A one-line description.</returns>
     public override string ToString() => string.Create(CultureInfo.InvariantCulture,
-        $"Endpoint={Endpoint}, Token={(string.IsNullOrEmpty(Token) ? "(none)" : "***")}, Interval={Interval:c}, BatchSize={BatchSize}, " +
+        $"Endpoint={Redact(Endpoint)}, Token={(string.IsNullOrEmpty(Token) ? "(none)" : "***")}, Interval={Interval:c}, BatchSize={BatchSize}, " +
         $"Timeout={Timeout:c}, Parallelism={Parallelism}, MaxConcurrentRequestsPerBatch={MaxConcurrentRequestsPerBatch}, " +
         $"RetryBudget={RetryBudget:c}, RetryDelay={RetryDelay:c}, MaxRetryDelay={MaxRetryDelay:c}, QueueCapacity={QueueCapacity}, " +
         $"FlushTimeout={FlushTimeout:c}, DeadLetterPath={DeadLetterPath}");
@@ -116,7 +116,7 @@ public sealed class SyncOptions
             || uri.Query.Length > 0 || uri.Fragment.Length > 0 || uri.UserInfo.Length > 0)
         {
             errors.Add("Endpoint", "must be empty (sync off) or an absolute http or https URL without query, fragment or credentials, " +
-                                   $"such as https://control.example.com (got '{endpoint}').");
+                                   $"such as https://control.example.com (got '{Redact(endpoint)}').");
         }
         if (string.IsNullOrWhiteSpace(options.Token))
             errors.Add("Token", $"is required when {errors.Key("Endpoint")} is set (the agent's ic_token).");
@@ -138,5 +138,28 @@ public sealed class SyncOptions
             errors.Add("DeadLetterPath", $"must name a file (got '{options.DeadLetterPath}').");
         else if (options.DeadLetterPath.IndexOfAny(Path.GetInvalidPathChars()) >= 0)
             errors.Add("DeadLetterPath", $"contains characters that are not valid in a path (got '{options.DeadLetterPath}').");
+        else if (Sync.DeadLetterFile.CheckWritable(options.DeadLetterPath) is { } problem)
+            errors.Add("DeadLetterPath", problem); // at start, not at the first failed delivery, when the dead letters would be lost
+    }
+
+    /// <summary>
+    /// A URL for a message or a log: credentials (<c>user:password@</c>), the query and the fragment are replaced by
+    /// <c>***</c>, since any of them may hold a secret. Works on text that does not parse as a URL too.
+    /// </summary>
+    /// <param name="url">The URL as configured or received.</param>
+    /// <returns>The URL without its secrets.</returns>
+    internal static string Redact(string? url)
+    {
+        if (string.IsNullOrEmpty(url)) return url ?? "";
+        var text = url;
+        var scheme = text.IndexOf("://", StringComparison.Ordinal);
+        var authorityStart = scheme >= 0 ? scheme + 3 : 0;
+        var authorityEnd = text.IndexOfAny(['/', '?', '#'], authorityStart);
+        if (authorityEnd < 0) authorityEnd = text.Length;
+        // The last '@' of the authority ends the credentials (a password may hold '@').
+        var at = authorityEnd > authorityStart ? text.LastIndexOf('@', authorityEnd - 1, authorityEnd - authorityStart) : -1;
+        if (at >= authorityStart) text = string.Concat(text.AsSpan(0, authorityStart), "***", text.AsSpan(at));
+        var tail = text.IndexOfAny(['?', '#'], authorityStart);
+        return tail >= 0 ? string.Concat(text.AsSpan(0, tail + 1), "***") : text;
     }
 }

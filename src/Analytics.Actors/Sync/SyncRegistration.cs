@@ -35,10 +35,25 @@ internal static class SyncRegistration
     public static IServiceCollection AddSync(this IServiceCollection services)
     {
         services.TryAddSingleton(_ => new SyncStatus());
-        // Polly owns the per-attempt timeout, so HttpClient's own 100 s timeout must not cut in.
-        services.AddHttpClient(Protocol012HttpSink.HttpClientName, client => client.Timeout = Timeout.InfiniteTimeSpan);
+        AddSyncHttpClient(services);
         return services;
     }
+
+    /// <summary>
+    /// The sink's named HTTP client. Polly owns the per-attempt timeout, so HttpClient's own 100 s timeout must not cut
+    /// in; redirects are not followed (the body carries the token, and a 301 would turn the POST into a GET whose 200
+    /// looks like a delivery), so a 3xx reaches the sink, which rejects and dead-letters it; responses are not
+    /// decompressed, so a compressed body cannot grow past the sink's read cap.
+    /// </summary>
+    /// <param name="services">The services.</param>
+    /// <returns>The client's builder, for an application that adds handlers of its own.</returns>
+    public static IHttpClientBuilder AddSyncHttpClient(IServiceCollection services) =>
+        services.AddHttpClient(Protocol012HttpSink.HttpClientName, client => client.Timeout = Timeout.InfiniteTimeSpan)
+            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler
+            {
+                AllowAutoRedirect = false,
+                AutomaticDecompression = System.Net.DecompressionMethods.None,
+            });
 
     /// <summary>
     /// Starts sync for <paramref name="recorder"/> if configured. Returns a reader of its counters for the
@@ -62,8 +77,9 @@ internal static class SyncRegistration
             FullMode = BoundedChannelFullMode.Wait, // with TryWrite this means "refuse": the tap counts it as sync-dropped
         });
         var tap = new EventTap(queue.Writer, llmEventsOnly: true, isSubscription: false);
-        metrics.Attach(tap);
-        var deadLetters = new DeadLetterFile(sync.DeadLetterPath, time, loggers.CreateLogger<DeadLetterFile>());
+        metrics.Attach(tap, queue.Reader, sync.QueueCapacity);
+        var deadLetters = new DeadLetterFile(sync.DeadLetterPath, time, loggers.CreateLogger<DeadLetterFile>(), sync.Token);
+        metrics.Attach(deadLetters);
         var sink = new Protocol012HttpSink(sync, clients, metrics, deadLetters, time, loggers.CreateLogger<Protocol012HttpSink>());
 
         var actor = system.ActorOf(SyncActor.CreateProps(tap, queue.Reader, sink, metrics, sync), "usage-analytics-sync");
@@ -113,11 +129,13 @@ internal static class SyncRegistration
         }
 
         var c = flushed.Counters;
-        if (c.Undelivered > 0 || c.Rejected > 0 || c.SyncDropped > 0)
+        if (c.Undelivered > 0 || c.Rejected > 0 || c.SyncDropped > 0 || c.DeadLetterWriteFailures > 0)
         {
             log.LogWarning("Sync flushed: {Delivered} delivered ({Duplicates} duplicates), {Rejected} rejected ({Unauthorized} unauthorized), {Undelivered} undelivered " +
-                           "({LeftUnsettled} still unsettled at the end), {SyncDropped} sync-dropped, {RetriedAttempts} retried attempts; dead letters in {DeadLetterPath}",
-                c.Delivered, c.Duplicates, c.Rejected, c.Unauthorized, c.Undelivered, flushed.LeftUnsettled, c.SyncDropped, c.RetriedAttempts, deadLetterPath);
+                           "({LeftUnsettled} still unsettled at the end), {SyncDropped} sync-dropped, {RetriedAttempts} retried attempts; dead letters in {DeadLetterPath} " +
+                           "({DeadLetterWriteFailures} could not be written)",
+                c.Delivered, c.Duplicates, c.Rejected, c.Unauthorized, c.Undelivered, flushed.LeftUnsettled, c.SyncDropped, c.RetriedAttempts, deadLetterPath,
+                c.DeadLetterWriteFailures);
         }
         else
         {

@@ -23,4 +23,7 @@ public sealed class SyncStatus
     public SyncCounters? Current => Volatile.Read(ref _metrics)?.Snapshot();
 
     internal void Attach(SyncMetrics metrics) => Volatile.Write(ref _metrics, metrics);
+
+    /// <summary>See <see cref="SyncMetrics.HasRoom"/>; always true when sync is off.</summary>
+    internal bool HasRoom(long llmEventsRecorded) => Volatile.Read(ref _metrics)?.HasRoom(llmEventsRecorded) ?? true;
 }

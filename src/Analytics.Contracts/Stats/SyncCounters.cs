@@ -16,4 +16,13 @@ namespace Analytics.Contracts;
 /// <param name="Undelivered">Events given up on: retry budget spent, or still unsent when the shutdown flush timed out; dead-lettered.</param>
 /// <param name="Pending">Events queued or in flight right now.</param>
 /// <param name="Unauthorized">Of <see cref="Rejected"/>, events refused with 401 or not sent because the token had been refused.</param>
-public sealed record SyncCounters(long HandedToSync, long Delivered, long Duplicates, long Rejected, long RetriedAttempts, long SyncDropped, long Undelivered, long Pending, long Unauthorized = 0);
+/// <param name="DeadLetterWriteFailures">
+/// Dead-letter entries that could not be written (disk full, file removed or made read-only after start): those events
+/// stay counted as rejected or undelivered, but their entry is lost.
+/// </param>
+/// <remarks>
+/// Every counter counts events (or attempts) one at a time as a <see cref="long"/>: its ceiling, 2^63 - 1, is out of
+/// reach (a billion events a second would take 292 years), so these are plain sums, not saturating ones.
+/// </remarks>
+public sealed record SyncCounters(long HandedToSync, long Delivered, long Duplicates, long Rejected, long RetriedAttempts, long SyncDropped, long Undelivered, long Pending,
+    long Unauthorized = 0, long DeadLetterWriteFailures = 0);

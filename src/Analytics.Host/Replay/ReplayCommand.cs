@@ -1,5 +1,8 @@
+using System.Globalization;
+using System.Text;
 using Analytics.Actors;
 using Analytics.Actors.UsageLog;
+using Analytics.Contracts;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
@@ -8,17 +11,29 @@ namespace Analytics.Host.Replay;
 
 /// <summary>
 /// <c>replay</c>: records every line of a usage log through the same recorder a library user gets, asks
-/// for the stats, stops the host (which flushes sync) and prints the report.
+/// for the stats, stops the host (which flushes sync) and prints the report. The exit code tells the truth: 0 only
+/// when every recorded event reached everything it was handed to (see <see cref="ExitCodes"/>).
 /// </summary>
 internal static class ReplayCommand
 {
     private const int MaxErrorLines = 1_000;
 
-    public static async Task<int> RunAsync(CommandLine command, TextWriter stdout, TextWriter stderr, IDictionary<string, string?>? overrides = null)
+    /// <summary>Runs the command.</summary>
+    /// <param name="command">The parsed command line.</param>
+    /// <param name="stdout">Receives the report, and nothing else.</param>
+    /// <param name="stderr">Receives skipped lines, errors and the signal messages.</param>
+    /// <param name="overrides">Configuration layered over the files (tests).</param>
+    /// <param name="signals">SIGINT/SIGTERM handling; null when nothing can interrupt the run (tests).</param>
+    /// <returns>The exit code.</returns>
+    public static async Task<int> RunAsync(CommandLine command, TextWriter stdout, TextWriter stderr, IDictionary<string, string?>? overrides = null,
+        ShutdownSignals? signals = null)
     {
+        var stopping = signals?.Stopping ?? CancellationToken.None;
         if (!File.Exists(command.LogPath))
         {
-            await stderr.WriteLineAsync($"error: usage log '{command.LogPath}' not found");
+            await stderr.WriteLineAsync(Directory.Exists(command.LogPath)
+                ? $"error: usage log '{command.LogPath}' is a directory, not a file"
+                : $"error: usage log '{command.LogPath}' not found");
             return ExitCodes.BadArguments;
         }
         if (command.ConfigFile is not null && !File.Exists(command.ConfigFile))
@@ -27,46 +42,180 @@ internal static class ReplayCommand
             return ExitCodes.BadArguments;
         }
 
-        using var host = AnalyticsHost.Build(command.ConfigFile, command.ConfigurationArgs, overrides, ReplayDefaults);
+        // Opened before anything starts: a log that cannot be opened is an input error with nothing to report.
+        UsageLogReader reader;
         try
         {
-            await host.StartAsync();
+            reader = await UsageLogReader.OpenAsync(command.LogPath, stopping);
         }
-        catch (Exception e) when (e is OptionsValidationException or InvalidOperationException or FormatException)
+        catch (OperationCanceledException) when (stopping.IsCancellationRequested)
         {
-            await stderr.WriteLineAsync($"error: invalid configuration: {Describe(e)}");
+            await stderr.WriteLineAsync($"error: replay interrupted by {signals!.Name} while opening '{command.LogPath}'; nothing was recorded");
+            return signals.ExitCode;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            await stderr.WriteLineAsync($"error: cannot read usage log '{command.LogPath}': {e.Message}");
             return ExitCodes.BadArguments;
         }
 
-        var recorder = host.Services.GetRequiredService<UsageRecorder>();
-        long lines = 0, recorded = 0, skipped = 0;
-        using (var reader = new StreamReader(command.LogPath))
+        using (reader)
         {
-            while (await reader.ReadLineAsync() is { } line)
+            IHost host;
+            try
             {
-                lines++;
-                if (string.IsNullOrWhiteSpace(line)) continue; // blank lines separate nothing in JSON Lines
-                var entry = UsageLogParser.Parse(line, out var error);
-                if (entry is null || !await RecordAsync(recorder, entry, e => error = e))
+                host = AnalyticsHost.Build(command.ConfigFile, command.ConfigurationArgs, overrides, ReplayDefaults);
+            }
+            catch (Exception e) when (e is HostConfigurationException or InvalidOperationException or FormatException or InvalidDataException)
+            {
+                await stderr.WriteLineAsync($"error: invalid configuration: {Describe(e)}");
+                return ExitCodes.BadArguments;
+            }
+
+            using (host)
+            {
+                try
                 {
-                    skipped++;
-                    if (skipped <= MaxErrorLines) await stderr.WriteLineAsync($"{command.LogPath}:{lines}: skipped: {error}");
-                    else if (skipped == MaxErrorLines + 1) await stderr.WriteLineAsync($"{command.LogPath}: more skipped lines; only the count is reported from here on");
-                    continue;
+                    await host.StartAsync();
                 }
-                recorded++;
+                catch (Exception e) when (e is OptionsValidationException or InvalidOperationException or FormatException)
+                {
+                    await stderr.WriteLineAsync($"error: invalid configuration: {Describe(e)}");
+                    return ExitCodes.BadArguments;
+                }
+                return await ReplayAsync(host, reader, command, stdout, stderr, signals, stopping);
             }
         }
+    }
 
-        var stats = await host.Services.GetRequiredService<IUsageStats>().GetAsync();
-        await host.StopAsync();
-        // The stats were asked before the stop, but sync delivers its tail during the stop (the shutdown flush):
-        // report its final counters.
-        if (host.Services.GetService<SyncStatus>()?.Current is { } finalSync) stats = stats with { Sync = finalSync };
+    private static async Task<int> ReplayAsync(IHost host, UsageLogReader reader, CommandLine command, TextWriter stdout, TextWriter stderr,
+        ShutdownSignals? signals, CancellationToken stopping)
+    {
+        var recorder = host.Services.GetRequiredService<UsageRecorder>();
+        var sync = host.Services.GetService<SyncStatus>() is { Enabled: true } status ? status : null;
+        var run = new Progress();
+        signals?.Describe(() => run.LeftUndelivered(recorder, sync));
 
-        var report = new ReplayReport { Source = command.LogPath, Lines = lines, Recorded = recorded, SkippedLines = skipped, Stats = stats };
-        await stdout.WriteLineAsync(command.Format == "json" ? report.ToJson() : report.ToTable());
+        string? inputError = null;
+        Exception? failure = null;
+        try
+        {
+            while (await reader.ReadLineAsync(stopping) is { } line)
+            {
+                string? error = null;
+                if (line.TooLong)
+                {
+                    error = string.Create(CultureInfo.InvariantCulture,
+                        $"the line is longer than {UsageLogParser.MaxLineBytes} bytes; skipped up to its end");
+                }
+                else if (!line.IsBlank)
+                {
+                    var entry = UsageLogParser.Parse(line.Bytes.Span, out error);
+                    if (entry is not null && await RecordAsync(recorder, sync, entry, e => error = e, stopping)) run.Recorded++;
+                }
+                // Counted only once handled: a line cut short by a signal is neither recorded nor skipped, and not read.
+                run.Lines = line.Number;
+                if (error is null) continue;
+                run.Skipped++;
+                if (run.Skipped <= MaxErrorLines) await stderr.WriteLineAsync($"{command.LogPath}:{line.Number}: skipped: {error}");
+                else if (run.Skipped == MaxErrorLines + 1) await stderr.WriteLineAsync($"{command.LogPath}: more skipped lines; only the count is reported from here on");
+            }
+        }
+        catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+        {
+            // Interrupted: what was recorded is still drained, flushed and reported below.
+        }
+        catch (UsageLogEncodingException e)
+        {
+            inputError = $"usage log '{command.LogPath}': {e.Message}";
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            inputError = run.Lines == 0
+                ? $"cannot read usage log '{command.LogPath}': {e.Message}"
+                : $"reading usage log '{command.LogPath}' failed after line {run.Lines}: {e.Message}";
+        }
+        catch (Exception e)
+        {
+            // A defect: still drain, flush and report what was recorded, then say so and exit 1.
+            failure = e;
+        }
+
+        UsageStats? stats = null;
+        try
+        {
+            stats = await host.Services.GetRequiredService<IUsageStats>().GetAsync();
+        }
+        catch (Exception e) when (e is TimeoutException or InvalidOperationException)
+        {
+            failure ??= e;
+        }
+        finally
+        {
+            // Stops the analytics: the final drain and the sync flush run here, whatever happened above.
+            await host.StopAsync();
+        }
+
+        if (stats is not null)
+        {
+            // The stats were asked before the stop, but sync delivers its tail during the stop (the shutdown flush):
+            // report its final counters.
+            if (sync?.Current is { } finalSync) stats = stats with { Sync = finalSync };
+            var report = new ReplayReport { Source = command.LogPath, Lines = run.Lines, Recorded = run.Recorded, SkippedLines = run.Skipped, Stats = stats };
+            await stdout.WriteLineAsync(command.Format == "json" ? report.ToJson() : report.ToTable());
+        }
+        return await Verdict(command, stderr, signals, run, stats, inputError, failure);
+    }
+
+    /// <summary>The exit code and, for every code but 0, one line on stderr saying why.</summary>
+    private static async Task<int> Verdict(CommandLine command, TextWriter stderr, ShutdownSignals? signals, Progress run, UsageStats? stats, string? inputError,
+        Exception? failure)
+    {
+        if (failure is not null)
+        {
+            await stderr.WriteLineAsync($"error: unexpected failure after line {run.Lines}: {Program.OneLine(failure)}" +
+                                        (stats is null ? "; no report" : "; the report covers what was recorded"));
+            return ExitCodes.Failure;
+        }
+        var shortfall = Shortfall(stats);
+        if (signals?.Received is not null)
+        {
+            var outcome = shortfall is not null ? shortfall
+                : stats?.Sync is not null ? "every recorded event was delivered"
+                : "the report covers what was recorded";
+            await stderr.WriteLineAsync($"error: replay interrupted by {signals.Name} after line {run.Lines}; {outcome}");
+            return signals.ExitCode;
+        }
+        if (inputError is not null)
+        {
+            await stderr.WriteLineAsync($"error: {inputError}");
+            return ExitCodes.BadArguments;
+        }
+        if (shortfall is not null)
+        {
+            await stderr.WriteLineAsync($"error: replay of '{command.LogPath}' did not deliver everything: {shortfall}");
+            return ExitCodes.NotDelivered;
+        }
         return ExitCodes.Ok;
+    }
+
+    /// <summary>What did not arrive where it was handed, or null when everything did.</summary>
+    private static string? Shortfall(UsageStats? stats)
+    {
+        if (stats is null) return null;
+        var c = CultureInfo.InvariantCulture;
+        var parts = new List<string>();
+        if (stats.Ingress.Dropped > 0) parts.Add(string.Create(c, $"{stats.Ingress.Dropped} dropped (ring full)"));
+        if (stats.Sync is { } s)
+        {
+            if (s.SyncDropped > 0) parts.Add(string.Create(c, $"{s.SyncDropped} sync-dropped (queue full)"));
+            if (s.Rejected > 0) parts.Add(string.Create(c, $"{s.Rejected} rejected by the server"));
+            if (s.Undelivered > 0) parts.Add(string.Create(c, $"{s.Undelivered} undelivered"));
+            if (s.Pending > 0) parts.Add(string.Create(c, $"{s.Pending} still pending"));
+            if (s.Rejected + s.Undelivered > 0) parts.Add("dead letters in Analytics:Sync:DeadLetterPath");
+            if (s.DeadLetterWriteFailures > 0) parts.Add(string.Create(c, $"{s.DeadLetterWriteFailures} dead letters could not be written"));
+        }
+        return parts.Count == 0 ? null : string.Join(", ", parts);
     }
 
     /// <summary>
@@ -90,10 +239,14 @@ internal static class ReplayCommand
         return text.ReplaceLineEndings(" ");
     }
 
-    /// <summary>Replay never drops: when the ring is full it waits for the pump and tries again.</summary>
-    private static async ValueTask<bool> RecordAsync(UsageRecorder recorder, UsageLogEntry e, Action<string> onError)
+    /// <summary>
+    /// Replay never drops: before each event it waits for room in the sync queue (so the pump never has to refuse it
+    /// there) and in the ring, as long as it takes, unless the run is being stopped.
+    /// </summary>
+    private static async ValueTask<bool> RecordAsync(UsageRecorder recorder, SyncStatus? sync, UsageLogEntry e, Action<string> onError, CancellationToken stopping)
     {
-        var spins = 0;
+        var waits = 0;
+        while (sync is not null && !sync.HasRoom(recorder.AcceptedCount)) await Pause(++waits, stopping);
         while (true)
         {
             bool accepted;
@@ -107,8 +260,34 @@ internal static class ReplayCommand
                 return false;
             }
             if (accepted) return true;
-            if (++spins < 64) Thread.Yield();
-            else await Task.Delay(1);
+            await Pause(++waits, stopping);
+        }
+    }
+
+    private static async ValueTask Pause(int waits, CancellationToken stopping)
+    {
+        stopping.ThrowIfCancellationRequested();
+        if (waits < 64) Thread.Yield();
+        else await Task.Delay(1, stopping);
+    }
+
+    /// <summary>The run's line accounting, read by the signal handler from another thread (hence volatile-ish longs).</summary>
+    private sealed class Progress
+    {
+        public long Lines;
+        public long Recorded;
+        public long Skipped;
+
+        public string LeftUndelivered(UsageRecorder recorder, SyncStatus? sync)
+        {
+            var c = CultureInfo.InvariantCulture;
+            var text = new StringBuilder(string.Create(c, $"{Volatile.Read(ref Lines)} lines read, {recorder.AcceptedCount} events recorded"));
+            if (sync?.Current is { } s)
+            {
+                var settled = s.Delivered + s.Rejected + s.Undelivered + s.SyncDropped;
+                text.Append(c, $", {Math.Max(0, recorder.AcceptedCount - settled)} not yet delivered to the sync endpoint");
+            }
+            return text.ToString();
         }
     }
 }

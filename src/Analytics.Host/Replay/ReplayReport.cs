@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using Analytics.Actors.Reporting;
+using Analytics.Actors.UsageLog;
 using Analytics.Contracts;
 
 namespace Analytics.Host.Replay;
@@ -57,8 +58,10 @@ internal sealed record ReplayReport
         if (Stats.Sync is { } s)
         {
             sb.AppendLine();
-            sb.AppendLine(c, $"Sync: {s.Delivered:N0} delivered, {s.Duplicates:N0} duplicates, {s.Rejected:N0} rejected, " +
-                             $"{s.RetriedAttempts:N0} retried attempts, {s.SyncDropped:N0} sync-dropped, {s.Undelivered:N0} undelivered");
+            sb.Append(c, $"Sync: {s.Delivered:N0} delivered, {s.Duplicates:N0} duplicates, {s.Rejected:N0} rejected, ");
+            sb.Append(c, $"{s.RetriedAttempts:N0} retried attempts, {s.SyncDropped:N0} sync-dropped, {s.Undelivered:N0} undelivered");
+            if (s.DeadLetterWriteFailures > 0) sb.Append(c, $", {s.DeadLetterWriteFailures:N0} dead letters not written");
+            sb.AppendLine();
         }
         return sb.ToString();
     }
@@ -67,12 +70,14 @@ internal sealed record ReplayReport
     {
         var c = CultureInfo.InvariantCulture;
         var width = title.Length;
-        foreach (var key in rows.Keys) width = Math.Max(width, Math.Min(key.Length, 48));
+        foreach (var key in rows.Keys) width = Math.Max(width, Math.Min(Text.Printable(key).Length, 48));
         sb.AppendLine();
         sb.AppendLine(c, $"{title.PadRight(width)}  {"requests",9} {"failed",7} {"input",13} {"output",12} {"cache_read",12} {"cache_write",12} {"reasoning",11} {"cost_usd",14} {"unpriced",8}");
         foreach (var (key, r) in UsageReportJson.SortedByCost(rows))
         {
-            var name = key.Length > 48 ? key[..45] + "..." : key;
+            // A caller's key may hold a line break or other control character: shown escaped, it can never forge a row.
+            var printable = Text.Printable(key);
+            var name = printable.Length > 48 ? printable[..Text.CutAt(printable, 45)] + "..." : printable;
             sb.AppendLine(c, $"{name.PadRight(width)}  {r.Requests,9:N0} {r.Failed,7:N0} {r.InputTokens,13:N0} {r.OutputTokens,12:N0} {r.CacheReadInputTokens,12:N0} {r.CacheCreationInputTokens,12:N0} {r.ReasoningTokens,11:N0} {r.CostUsd,14:N6} {r.UnpricedRequests,8:N0}");
         }
     }

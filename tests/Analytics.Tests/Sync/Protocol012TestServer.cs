@@ -2,12 +2,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 
 namespace Analytics.Tests.Sync;
 
@@ -26,14 +21,16 @@ public sealed class Protocol012TestServer : IAsyncDisposable
         "input_tokens", "output_tokens", "cost_micros", "provider_id", "error_code", "error_message",
     ];
 
-    private readonly WebApplication _app;
+    private WebApplication _app = null!;
     private readonly ConcurrentDictionary<(string Token, string EventId), JsonElement> _stored = new();
     private readonly ConcurrentQueue<Request> _requests = new();
     private readonly Stopwatch _clock = Stopwatch.StartNew();
     private TaskCompletionSource _stall = Released();
     private int _count;
 
-    private Protocol012TestServer(WebApplication app) => _app = app;
+    private Protocol012TestServer()
+    {
+    }
 
     /// <summary>Base URL, for example <c>http://127.0.0.1:41234</c>.</summary>
     public string BaseUrl { get; private set; } = "";
@@ -98,24 +95,15 @@ public sealed class Protocol012TestServer : IAsyncDisposable
     /// <summary>Starts a server on 127.0.0.1 with a free port.</summary>
     public static async Task<Protocol012TestServer> StartAsync()
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        var app = builder.Build();
-        var server = new Protocol012TestServer(app);
-        app.MapPost(EventsPath, server.HandleAsync);
-        await app.StartAsync();
-        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single();
-        server.BaseUrl = address.TrimEnd('/');
+        var server = new Protocol012TestServer();
+        (server._app, server.BaseUrl) = await LoopbackApp.StartAsync(app => app.MapPost(EventsPath, server.HandleAsync));
         return server;
     }
 
     public async ValueTask DisposeAsync()
     {
         Release();
-        using var stopping = new CancellationTokenSource(TimeSpan.FromSeconds(5));
-        await _app.StopAsync(stopping.Token);
-        await _app.DisposeAsync();
+        await LoopbackApp.StopAsync(_app);
     }
 
     private async Task HandleAsync(HttpContext http)

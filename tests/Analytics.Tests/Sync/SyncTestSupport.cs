@@ -76,7 +76,7 @@ internal static class SyncTestSupport
         return builder.Build();
     }
 
-    /// <summary>The HTTP sink alone, with its own HttpClient factory.</summary>
+    /// <summary>The HTTP sink alone, with the product's HTTP client registration and dead-letter file (token scrubbed).</summary>
     public static (Protocol012HttpSink Sink, SyncMetrics Metrics, DeadLetterFile DeadLetters) Sink(SyncOptions options, LogCapture? logs = null)
     {
         var services = new ServiceCollection();
@@ -84,11 +84,13 @@ internal static class SyncTestSupport
         {
             if (logs is not null) l.AddProvider(logs);
         });
-        services.AddHttpClient(Protocol012HttpSink.HttpClientName, c => c.Timeout = Timeout.InfiniteTimeSpan);
+        // The client exactly as the product registers it (no redirects followed, no decompression).
+        services.AddSync();
         var sp = services.BuildServiceProvider();
         var loggers = sp.GetRequiredService<ILoggerFactory>();
         var metrics = new SyncMetrics();
-        var deadLetters = new DeadLetterFile(options.DeadLetterPath, TimeProvider.System, loggers.CreateLogger<DeadLetterFile>());
+        var deadLetters = new DeadLetterFile(options.DeadLetterPath, TimeProvider.System, loggers.CreateLogger<DeadLetterFile>(), options.Token);
+        metrics.Attach(deadLetters);
         var sink = new Protocol012HttpSink(options, sp.GetRequiredService<IHttpClientFactory>(), metrics, deadLetters, TimeProvider.System, loggers.CreateLogger<Protocol012HttpSink>());
         return (sink, metrics, deadLetters);
     }
