@@ -58,9 +58,9 @@ public sealed class RecorderLifecycleSpecs
             var timing = new RequestTiming { DurationMs = duration };
             var identity = new EventIdentity { EventId = duration == 3 ? "" : null, TimestampMs = cost == 3 ? -1 : 0 };
             var slow = RecordValidator.Completed(model, usage, cost, timing) ?? RecordValidator.Identity(identity);
-            Assert.Equal(slow is null, RecordValidator.QuickCompleted(model, usage, cost, timing, identity));
-            Assert.Equal((RecordValidator.Failed(model, timing) ?? RecordValidator.Identity(identity)) is null,
-                RecordValidator.QuickFailed(model, timing, identity));
+            Assert.Equal(slow is null, RecordValidator.QuickCompleted(model, usage, cost, timing, default, identity));
+            Assert.Equal((RecordValidator.Failed(model, timing, default) ?? RecordValidator.Identity(identity)) is null,
+                RecordValidator.QuickFailed(model, timing, default, default, identity));
             checkedCases++;
         }
         Assert.True(checkedCases > 10_000);
