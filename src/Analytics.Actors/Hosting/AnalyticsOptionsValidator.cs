@@ -32,6 +32,7 @@ internal sealed class AnalyticsOptionsValidator : IValidateOptions<AnalyticsOpti
         errors.Duration("AskTimeout", o.AskTimeout, TimeSpan.FromMilliseconds(1), TimeSpan.FromMinutes(10));
         PricingOptions.Validate(o.Pricing ?? new PricingOptions(), errors.Section("Pricing"));
         SyncOptions.Validate(o.Sync ?? new SyncOptions(), errors.Section("Sync"));
+        StoreOptions.Validate(o.Store ?? new StoreOptions(), errors.Section("Store"));
         return errors.Failures;
     }
 }

@@ -11,13 +11,33 @@ namespace Analytics.Actors.Reporting;
 internal static class UsageReportJson
 {
     /// <summary><c>totals</c>, <c>by_model</c>, <c>by_provider</c>, <c>by_agent</c> of <paramref name="stats"/>.</summary>
-    public static void WriteBreakdowns(Utf8JsonWriter w, UsageStats stats)
+    public static void WriteBreakdowns(Utf8JsonWriter w, UsageStats stats) => WriteBreakdowns(w, stats.Totals, stats.ByModel, stats.ByProvider, stats.ByAgent);
+
+    /// <summary>The same four fields of a stored window or bucket (<c>stats</c>).</summary>
+    public static void WriteBreakdowns(Utf8JsonWriter w, UsageBreakdown usage) => WriteBreakdowns(w, usage.Totals, usage.ByModel, usage.ByProvider, usage.ByAgent);
+
+    /// <summary>The <c>store</c> object: what this run's events did to the ledger.</summary>
+    public static void WriteStore(Utf8JsonWriter w, StoreCounters store)
+    {
+        w.WriteStartObject("store");
+        w.WriteNumber("handed_to_store", store.HandedToStore);
+        w.WriteNumber("inserted", store.Inserted);
+        w.WriteNumber("duplicates", store.Duplicates);
+        w.WriteNumber("expired", store.Expired);
+        w.WriteNumber("failed", store.Failed);
+        w.WriteNumber("store_dropped", store.StoreDropped);
+        w.WriteNumber("pending", store.Pending);
+        w.WriteEndObject();
+    }
+
+    private static void WriteBreakdowns(Utf8JsonWriter w, UsageRow totals, IReadOnlyDictionary<string, UsageRow> byModel,
+        IReadOnlyDictionary<string, UsageRow> byProvider, IReadOnlyDictionary<string, UsageRow> byAgent)
     {
         w.WritePropertyName("totals");
-        WriteRow(w, stats.Totals);
-        WriteRows(w, "by_model", stats.ByModel);
-        WriteRows(w, "by_provider", stats.ByProvider);
-        WriteRows(w, "by_agent", stats.ByAgent);
+        WriteRow(w, totals);
+        WriteRows(w, "by_model", byModel);
+        WriteRows(w, "by_provider", byProvider);
+        WriteRows(w, "by_agent", byAgent);
     }
 
     /// <summary>The <c>sync</c> object.</summary>

@@ -30,12 +30,20 @@ internal readonly record struct BatchOutcome(int Delivered, int Duplicates, int 
 internal sealed class SyncMetrics
 {
     private readonly object _gate = new();
-    private EventTap? _tap;
+    private Func<long> _handed = static () => 0;
+    private Func<long> _dropped = static () => 0;
     private long _delivered, _duplicates, _rejected, _unauthorized, _undelivered, _retried;
     private bool _closed;
 
     /// <summary>Connects the queue's tap, whose counts are <c>HandedToSync</c> and <c>SyncDropped</c>.</summary>
-    public void Attach(EventTap tap) => Volatile.Write(ref _tap, tap);
+    public void Attach(EventTap tap) => Attach(() => tap.Accepted, () => tap.Dropped);
+
+    /// <summary>Connects another feed (the store's outbox): what it handed to the pipeline, and what it refused.</summary>
+    public void Attach(Func<long> handed, Func<long> dropped)
+    {
+        Volatile.Write(ref _dropped, dropped);
+        Volatile.Write(ref _handed, handed);
+    }
 
     /// <summary>True once <see cref="Close"/> ran.</summary>
     public bool IsClosed
@@ -76,7 +84,7 @@ internal sealed class SyncMetrics
         {
             if (_closed) return 0;
             _closed = true;
-            var pending = Pending(Volatile.Read(ref _tap)?.Accepted ?? 0);
+            var pending = Pending(Volatile.Read(ref _handed)());
             Interlocked.Add(ref _undelivered, pending);
             return pending;
         }
@@ -86,17 +94,16 @@ internal sealed class SyncMetrics
     /// <returns>The counters.</returns>
     public SyncCounters Snapshot()
     {
-        var tap = Volatile.Read(ref _tap);
         lock (_gate)
         {
-            var handed = tap?.Accepted ?? 0;
+            var handed = Volatile.Read(ref _handed)();
             return new SyncCounters(
                 HandedToSync: handed,
                 Delivered: Volatile.Read(ref _delivered),
                 Duplicates: Volatile.Read(ref _duplicates),
                 Rejected: Volatile.Read(ref _rejected),
                 RetriedAttempts: Volatile.Read(ref _retried),
-                SyncDropped: tap?.Dropped ?? 0,
+                SyncDropped: Volatile.Read(ref _dropped)(),
                 Undelivered: Volatile.Read(ref _undelivered),
                 Pending: Pending(handed),
                 Unauthorized: Volatile.Read(ref _unauthorized));

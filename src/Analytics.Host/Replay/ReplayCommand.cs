@@ -1,5 +1,7 @@
 using Analytics.Actors;
+using Analytics.Actors.Store;
 using Analytics.Actors.UsageLog;
+using Analytics.Host.Store;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
@@ -39,6 +41,7 @@ internal static class ReplayCommand
         }
 
         var recorder = host.Services.GetRequiredService<UsageRecorder>();
+        var store = host.Services.GetRequiredService<StoreRuntime>().Current;
         long lines = 0, recorded = 0, skipped = 0;
         using (var reader = new StreamReader(command.LogPath))
         {
@@ -47,6 +50,7 @@ internal static class ReplayCommand
                 lines++;
                 if (string.IsNullOrWhiteSpace(line)) continue; // blank lines separate nothing in JSON Lines
                 var entry = UsageLogParser.Parse(line, out var error);
+                if (store is not null) await StoreRoom.WaitAsync(store, recorder);
                 if (entry is null || !await RecordAsync(recorder, entry, e => error = e))
                 {
                     skipped++;
@@ -64,7 +68,11 @@ internal static class ReplayCommand
         // report its final counters.
         if (host.Services.GetService<SyncStatus>()?.Current is { } finalSync) stats = stats with { Sync = finalSync };
 
-        var report = new ReplayReport { Source = command.LogPath, Lines = lines, Recorded = recorded, SkippedLines = skipped, Stats = stats };
+        var report = new ReplayReport
+        {
+            Source = command.LogPath, Lines = lines, Recorded = recorded, SkippedLines = skipped, Stats = stats,
+            Store = host.Services.GetRequiredService<IUsageStore>().Counters,
+        };
         await stdout.WriteLineAsync(command.Format == "json" ? report.ToJson() : report.ToTable());
         return ExitCodes.Ok;
     }
@@ -80,7 +88,7 @@ internal static class ReplayCommand
     };
 
     /// <summary>The message and every inner message: the binder names the offending key only in the inner one.</summary>
-    private static string Describe(Exception e)
+    internal static string Describe(Exception e)
     {
         var text = e.Message;
         for (var inner = e.InnerException; inner is not null; inner = inner.InnerException)

@@ -9,7 +9,12 @@ public sealed class HostProcessSpecs
     private static async Task<(int Code, string Out, string Err)> RunAsync(params string[] args)
     {
         var host = HostDll();
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        // In a folder of its own: the host keeps its ledger (analytics.db) in the current directory by default.
+        var start = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
+            WorkingDirectory = Directory.CreateTempSubdirectory("host-process-cwd-").FullName,
+        };
         start.ArgumentList.Add(host);
         foreach (var a in args) start.ArgumentList.Add(a);
         using var process = Process.Start(start)!;
