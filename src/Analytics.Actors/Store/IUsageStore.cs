@@ -27,21 +27,27 @@ public interface IUsageStore
 
     /// <summary>
     /// Completes once every event recorded before this call is settled in the store: committed to the ledger (or found
-    /// there already), unless the queue was full (store-dropped) or a batch was given up on; the result says whether
-    /// either happened meanwhile. Commits are grouped: many concurrent callers share one transaction.
+    /// there already), unless the queue was full (store-dropped) or a batch was given up on; the result counts both
+    /// since <paramref name="since"/>. Commits are grouped: many concurrent callers share one transaction.
     /// </summary>
+    /// <remarks>
+    /// To know whether events of your own made it, read <see cref="Counters"/> before recording them and pass it as
+    /// <paramref name="since"/>: a drop is counted, not attributed to an event, so <see cref="StoreCommit.Complete"/>
+    /// is then true only when nothing at all was lost since (it may be false for a loss that hit someone else's event).
+    /// </remarks>
+    /// <param name="since">Counters read before the events of interest were recorded; null counts from this call.</param>
     /// <param name="cancellationToken">Cancels the wait.</param>
-    /// <returns>What was settled, and what was lost meanwhile.</returns>
-    Task<StoreCommit> WhenCommittedAsync(CancellationToken cancellationToken = default);
+    /// <returns>What was settled, and what was lost since <paramref name="since"/>.</returns>
+    Task<StoreCommit> WhenCommittedAsync(StoreCounters? since = null, CancellationToken cancellationToken = default);
 }
 
 /// <summary>The answer of <see cref="IUsageStore.WhenCommittedAsync"/>.</summary>
 /// <param name="Settled">Events handed to the store since start, all settled now.</param>
-/// <param name="StoreDropped">Events refused by the full store queue between the call and now (they may include events recorded after the call).</param>
-/// <param name="Failed">Events of batches given up on between the call and now.</param>
+/// <param name="StoreDropped">Events refused by the full store queue since the baseline (they may include events recorded after the call).</param>
+/// <param name="Failed">Events of batches given up on since the baseline.</param>
 public sealed record StoreCommit(long Settled, long StoreDropped, long Failed)
 {
-    /// <summary>True when nothing was dropped or given up on meanwhile: every event recorded before the call is in the ledger.</summary>
+    /// <summary>True when nothing was dropped or given up on since the baseline: every event recorded between it and the call is in the ledger.</summary>
     public bool Complete => StoreDropped == 0 && Failed == 0;
 }
 

@@ -66,10 +66,10 @@ internal sealed class StoreRuntime : IDisposable
         public bool HasRoom(long inFlight) => Queued() + inFlight + 64 < QueueCapacity;
 
         /// <summary>The commit barrier: the pump drains to its tails, then the writer settles up to there.</summary>
-        public async Task<StoreCommit> WhenCommittedAsync(CancellationToken cancellationToken)
+        public async Task<StoreCommit> WhenCommittedAsync(StoreCounters? since, CancellationToken cancellationToken)
         {
-            var dropped = Metrics.Dropped;
-            var failed = Metrics.Failed;
+            var dropped = since?.StoreDropped ?? Metrics.Dropped;
+            var failed = since?.Failed ?? Metrics.Failed;
             if (!Registry.TryGet<IngressPumpActor>(out var pump)) throw new InvalidOperationException("Usage analytics is not running: no pump.");
             // The stats Ask drains every shard to its tail, handing every event recorded before it to the taps.
             await pump.Ask<UsageStats>(UsageQueries.GetStats.Instance, Options.AskTimeout, cancellationToken).ConfigureAwait(false);
@@ -84,7 +84,7 @@ internal sealed class StoreRuntime : IDisposable
             // Bounded like the asker's wait, so a writer stuck on a failing disk does not pile up waiting queries.
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             timeout.CancelAfter(Options.AskTimeout);
-            await WhenCommittedAsync(timeout.Token).ConfigureAwait(false);
+            await WhenCommittedAsync(null, timeout.Token).ConfigureAwait(false);
             var now = Time.GetUtcNow();
             return await Task.Run(() =>
             {

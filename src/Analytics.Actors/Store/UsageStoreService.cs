@@ -26,7 +26,8 @@ internal sealed class UsageStoreService(StoreRuntime runtime) : IUsageStore
         }
     }
 
-    public Task<StoreCommit> WhenCommittedAsync(CancellationToken cancellationToken = default) => Running().WhenCommittedAsync(cancellationToken);
+    public Task<StoreCommit> WhenCommittedAsync(StoreCounters? since = null, CancellationToken cancellationToken = default)
+        => Running().WhenCommittedAsync(since, cancellationToken);
 
     private StoreRuntime.Running Running() => runtime.Current ?? throw new InvalidOperationException(
         $"The usage store is not running: set {AnalyticsOptions.SectionName}:Store:Path (it is off by default in the library) and start the host with WithUsageAnalytics().");

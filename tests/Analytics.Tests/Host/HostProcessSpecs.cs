@@ -29,7 +29,7 @@ public sealed class HostProcessSpecs
     /// The host's own build output (same configuration as this test run): the copy next to the tests carries the
     /// host's deps.json but the test project's assembly versions, so it cannot run by itself.
     /// </summary>
-    private static string HostDll()
+    internal static string HostDll()
     {
         var framework = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar));
         var configuration = framework.Parent!.Name;
