@@ -10,11 +10,28 @@ namespace Analytics.Actors.Reporting;
 /// </summary>
 internal static class UsageReportJson
 {
-    /// <summary><c>totals</c>, <c>by_model</c>, <c>by_provider</c>, <c>by_agent</c> of <paramref name="stats"/>.</summary>
-    public static void WriteBreakdowns(Utf8JsonWriter w, UsageStats stats) => WriteBreakdowns(w, stats.Totals, stats.ByModel, stats.ByProvider, stats.ByAgent);
+    /// <summary>One indented JSON object, its fields written by <paramref name="fields"/>: the frame of every report.</summary>
+    public static string Object(Action<Utf8JsonWriter> fields)
+    {
+        using var buffer = new MemoryStream();
+        using (var w = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true }))
+        {
+            w.WriteStartObject();
+            fields(w);
+            w.WriteEndObject();
+        }
+        return System.Text.Encoding.UTF8.GetString(buffer.ToArray());
+    }
 
-    /// <summary>The same four fields of a stored window or bucket (<c>stats</c>).</summary>
-    public static void WriteBreakdowns(Utf8JsonWriter w, UsageBreakdown usage) => WriteBreakdowns(w, usage.Totals, usage.ByModel, usage.ByProvider, usage.ByAgent);
+    /// <summary><c>totals</c>, <c>by_model</c>, <c>by_provider</c>, <c>by_agent</c> of live stats, a stored window or one of its buckets.</summary>
+    public static void WriteBreakdowns(Utf8JsonWriter w, UsageBreakdown usage)
+    {
+        w.WritePropertyName("totals");
+        WriteRow(w, usage.Totals);
+        WriteRows(w, "by_model", usage.ByModel);
+        WriteRows(w, "by_provider", usage.ByProvider);
+        WriteRows(w, "by_agent", usage.ByAgent);
+    }
 
     /// <summary>The <c>store</c> object: what this run's events did to the ledger.</summary>
     public static void WriteStore(Utf8JsonWriter w, StoreCounters store)
@@ -28,16 +45,6 @@ internal static class UsageReportJson
         w.WriteNumber("store_dropped", store.StoreDropped);
         w.WriteNumber("pending", store.Pending);
         w.WriteEndObject();
-    }
-
-    private static void WriteBreakdowns(Utf8JsonWriter w, UsageRow totals, IReadOnlyDictionary<string, UsageRow> byModel,
-        IReadOnlyDictionary<string, UsageRow> byProvider, IReadOnlyDictionary<string, UsageRow> byAgent)
-    {
-        w.WritePropertyName("totals");
-        WriteRow(w, totals);
-        WriteRows(w, "by_model", byModel);
-        WriteRows(w, "by_provider", byProvider);
-        WriteRows(w, "by_agent", byAgent);
     }
 
     /// <summary>The <c>sync</c> object.</summary>

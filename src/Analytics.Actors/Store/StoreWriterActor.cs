@@ -1,4 +1,5 @@
 using System.Threading.Channels;
+using Akka;
 using Akka.Actor;
 using Akka.Event;
 using Akka.Streams;
@@ -14,9 +15,11 @@ namespace Analytics.Actors.Store;
 /// every hour. The pump feeds the queue through an <see cref="EventTap"/>, so recording never waits on the disk.
 /// </summary>
 /// <remarks>
-/// On <see cref="Flush"/> (the shutdown task sends it after the pump's final drain) the queue is completed, so
+/// <para>On <see cref="Flush"/> (the shutdown task sends it after the pump's final drain) the queue is completed, so
 /// <c>GroupedWithin</c> emits its last partial batch and the stream completes once it committed. If batches still fail
-/// when <see cref="StoreOptions.FlushTimeout"/> passes, the retries stop and those events count as failed.
+/// when <see cref="StoreOptions.FlushTimeout"/> passes, the retries stop and those events count as failed.</para>
+/// <para>A batch never fails the stream (it is retried), so a failed stream is a defect: the actor then throws, and
+/// the default supervision restarts it, which runs a new stream on the same queue with the same books.</para>
 /// </remarks>
 internal sealed class StoreWriterActor : ReceiveActor, IWithTimers
 {
@@ -24,7 +27,6 @@ internal sealed class StoreWriterActor : ReceiveActor, IWithTimers
     public static readonly TimeSpan RetentionInterval = TimeSpan.FromHours(1);
 
     private static readonly TimeSpan RetentionFirstDelay = TimeSpan.FromMinutes(1);
-    private static readonly TimeSpan StreamRestartDelay = TimeSpan.FromSeconds(1);
 
     private readonly EventTap _tap;
     private readonly ChannelReader<AnalyticsEvent> _queue;
@@ -52,10 +54,9 @@ internal sealed class StoreWriterActor : ReceiveActor, IWithTimers
         _time = time;
 
         Receive<Flush>(OnFlush);
-        Receive<StreamCompleted>(_ => OnStreamDone());
-        Receive<StreamFailed>(OnStreamFailed);
-        Receive<RestartStream>(_ => RunStream());
-        Receive<FlushDeadline>(_ => _stop.Cancel()); // failing batches give up now; the stream then completes
+        Receive<Done>(_ => OnStreamDone());
+        Receive<Status.Failure>(OnStreamFailed);
+        Receive<GiveUp>(_ => _stop.Cancel()); // the flush timeout: failing batches give up now; the stream then completes
         Receive<RunRetention>(_ => StartRetention());
         Receive<RetentionDone>(OnRetentionDone);
     }
@@ -76,12 +77,7 @@ internal sealed class StoreWriterActor : ReceiveActor, IWithTimers
     }
 
     /// <inheritdoc />
-    protected override void PreRestart(Exception reason, object message)
-    {
-        // Keep the tap and the books: the restarted actor runs a new stream on the same queue.
-        _stop.Cancel();
-        foreach (var child in Context.GetChildren()) Context.Stop(child);
-    }
+    protected override void PreRestart(Exception reason, object message) => _stop.Cancel(); // not PostStop: the queue and the books stay open
 
     /// <inheritdoc />
     protected override void PostStop()
@@ -100,7 +96,7 @@ internal sealed class StoreWriterActor : ReceiveActor, IWithTimers
             .GroupedWithin(_options.BatchSize, _options.BatchInterval)
             .SelectAsync(1, batch => committer.CommitAsync(batch as IReadOnlyList<AnalyticsEvent> ?? [.. batch], stop))
             .RunWith(Sink.Ignore<int>(), Context.Materializer())
-            .PipeTo(Self, success: () => StreamCompleted.Instance, failure: ex => new StreamFailed(ex));
+            .PipeTo(Self, success: () => Done.Instance);
     }
 
     private void OnFlush(Flush _)
@@ -110,7 +106,7 @@ internal sealed class StoreWriterActor : ReceiveActor, IWithTimers
         _flushing = true;
         _tap.Complete(); // later events are refused by the completed queue and counted as store-dropped
         if (_streamDone) Finish();
-        else Timers.StartSingleTimer(nameof(FlushDeadline), FlushDeadline.Instance, _options.FlushTimeout);
+        else Timers.StartSingleTimer(nameof(GiveUp), GiveUp.Instance, _options.FlushTimeout);
     }
 
     private void OnStreamDone()
@@ -119,17 +115,11 @@ internal sealed class StoreWriterActor : ReceiveActor, IWithTimers
         if (_flushing) Finish();
     }
 
-    private void OnStreamFailed(StreamFailed failed)
+    private void OnStreamFailed(Status.Failure failed)
     {
-        if (_flushing)
-        {
-            _log.Error(failed.Cause, "The store stream failed during the flush");
-            OnStreamDone();
-            return;
-        }
-        // Batches never throw into the stream, so this is a defect: run a new stream on the same queue.
-        _log.Error(failed.Cause, "The store stream failed; starting a new one in {Delay}", StreamRestartDelay);
-        Timers.StartSingleTimer(nameof(RestartStream), RestartStream.Instance, StreamRestartDelay);
+        if (!_flushing) throw new InvalidOperationException("The store's write stream failed; restarting the writer", failed.Cause);
+        _log.Error(failed.Cause, "The store stream failed during the flush");
+        OnStreamDone();
     }
 
     private void Finish()
@@ -190,20 +180,8 @@ internal sealed class StoreWriterActor : ReceiveActor, IWithTimers
     /// <param name="Error">Why it failed, or null.</param>
     public sealed record RetentionDone(long Deleted, long Cutoff, Exception? Error);
 
-    private sealed class StreamCompleted
+    private sealed class GiveUp
     {
-        public static readonly StreamCompleted Instance = new();
-    }
-
-    private sealed record StreamFailed(Exception Cause);
-
-    private sealed class RestartStream
-    {
-        public static readonly RestartStream Instance = new();
-    }
-
-    private sealed class FlushDeadline
-    {
-        public static readonly FlushDeadline Instance = new();
+        public static readonly GiveUp Instance = new();
     }
 }

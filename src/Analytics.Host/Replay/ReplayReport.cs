@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Text;
-using System.Text.Json;
 using Analytics.Actors.Reporting;
 using Analytics.Contracts;
 
@@ -22,25 +21,18 @@ internal sealed record ReplayReport
     /// Writes the report as one JSON object, snake_case. Field names are a contract (scripts read them):
     /// add fields, never rename them.
     /// </summary>
-    public string ToJson()
+    public string ToJson() => UsageReportJson.Object(w =>
     {
-        using var buffer = new MemoryStream();
-        using (var w = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true }))
-        {
-            w.WriteStartObject();
-            w.WriteString("source", Source);
-            w.WriteNumber("lines", Lines);
-            w.WriteNumber("recorded", Recorded);
-            w.WriteNumber("skipped_lines", SkippedLines);
-            w.WriteNumber("dropped", Stats.Ingress.Dropped);
-            w.WriteNumber("rejected", Stats.Ingress.Rejected);
-            UsageReportJson.WriteBreakdowns(w, Stats);
-            if (Stats.Sync is { } sync) UsageReportJson.WriteSync(w, sync);
-            if (Store is { } store) UsageReportJson.WriteStore(w, store);
-            w.WriteEndObject();
-        }
-        return Encoding.UTF8.GetString(buffer.ToArray());
-    }
+        w.WriteString("source", Source);
+        w.WriteNumber("lines", Lines);
+        w.WriteNumber("recorded", Recorded);
+        w.WriteNumber("skipped_lines", SkippedLines);
+        w.WriteNumber("dropped", Stats.Ingress.Dropped);
+        w.WriteNumber("rejected", Stats.Ingress.Rejected);
+        UsageReportJson.WriteBreakdowns(w, Stats);
+        if (Stats.Sync is { } sync) UsageReportJson.WriteSync(w, sync);
+        if (Store is { } store) UsageReportJson.WriteStore(w, store);
+    });
 
     /// <summary>Readable table: totals, models by cost, providers, agents.</summary>
     public string ToTable()
@@ -50,7 +42,7 @@ internal sealed record ReplayReport
         sb.AppendLine(c, $"Usage report for {Source}");
         sb.AppendLine(c, $"lines {Lines:N0}, recorded {Recorded:N0}, skipped {SkippedLines:N0}, dropped {Stats.Ingress.Dropped:N0}");
         sb.AppendLine();
-        UsageTable.Breakdowns(sb, Stats.Totals, Stats.ByModel, Stats.ByProvider, Stats.ByAgent);
+        UsageTable.Breakdowns(sb, Stats);
         if (Store is { } st)
         {
             sb.AppendLine();

@@ -9,17 +9,17 @@ namespace Analytics.Host;
 internal static class UsageTable
 {
     /// <summary>Totals, then models by cost, providers, and agents when there are any.</summary>
-    public static void Breakdowns(StringBuilder sb, UsageRow t, IReadOnlyDictionary<string, UsageRow> byModel, IReadOnlyDictionary<string, UsageRow> byProvider,
-        IReadOnlyDictionary<string, UsageRow> byAgent)
+    public static void Breakdowns(StringBuilder sb, UsageBreakdown usage)
     {
         var c = CultureInfo.InvariantCulture;
+        var t = usage.Totals;
         sb.AppendLine(c, $"Totals: {t.Requests:N0} requests ({t.Failed:N0} failed, success rate {t.SuccessRate:P2}), " +
                          $"{t.TotalTokens:N0} tokens, cost ${t.CostUsd:N6}, {t.UnpricedRequests:N0} unpriced");
         sb.AppendLine(c, $"        input {t.InputTokens:N0} (cache read {t.CacheReadInputTokens:N0}, cache write {t.CacheCreationInputTokens:N0}), " +
                          $"output {t.OutputTokens:N0} (reasoning {t.ReasoningTokens:N0}), avg ${t.AverageCostMicrosPerRequest / 1_000_000:N6}/request");
-        Section(sb, "Model", byModel);
-        Section(sb, "Provider", byProvider);
-        if (byAgent.Count > 0) Section(sb, "Agent", byAgent);
+        Section(sb, "Model", usage.ByModel);
+        Section(sb, "Provider", usage.ByProvider);
+        if (usage.ByAgent.Count > 0) Section(sb, "Agent", usage.ByAgent);
     }
 
     private static void Section(StringBuilder sb, string title, IReadOnlyDictionary<string, UsageRow> rows)

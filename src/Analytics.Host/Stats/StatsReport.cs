@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Text;
-using System.Text.Json;
 using Analytics.Actors.Reporting;
 using Analytics.Contracts;
 
@@ -14,33 +13,24 @@ internal sealed record StatsReport(string Ledger, UsageHistory History)
     /// report's <c>totals</c>, <c>by_model</c>, <c>by_provider</c>, <c>by_agent</c>, and with <c>--by</c> the
     /// <c>buckets</c>, each with its <c>start</c> and the same four fields. Field names are a contract: add, never rename.
     /// </summary>
-    public string ToJson()
+    public string ToJson() => UsageReportJson.Object(w =>
     {
-        using var buffer = new MemoryStream();
-        using (var w = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true }))
+        w.WriteString("ledger", Ledger);
+        w.WriteString("since", Iso(History.Since));
+        w.WriteString("until", Iso(History.Until));
+        if (History.BucketSize is { } by) w.WriteString("by", Name(by));
+        UsageReportJson.WriteBreakdowns(w, History);
+        if (History.BucketSize is null) return;
+        w.WriteStartArray("buckets");
+        foreach (var bucket in History.Buckets)
         {
             w.WriteStartObject();
-            w.WriteString("ledger", Ledger);
-            w.WriteString("since", Iso(History.Since));
-            w.WriteString("until", Iso(History.Until));
-            if (History.BucketSize is { } by) w.WriteString("by", Name(by));
-            UsageReportJson.WriteBreakdowns(w, History);
-            if (History.BucketSize is not null)
-            {
-                w.WriteStartArray("buckets");
-                foreach (var bucket in History.Buckets)
-                {
-                    w.WriteStartObject();
-                    w.WriteString("start", Iso(bucket.Start));
-                    UsageReportJson.WriteBreakdowns(w, bucket);
-                    w.WriteEndObject();
-                }
-                w.WriteEndArray();
-            }
+            w.WriteString("start", Iso(bucket.Start));
+            UsageReportJson.WriteBreakdowns(w, bucket);
             w.WriteEndObject();
         }
-        return Encoding.UTF8.GetString(buffer.ToArray());
-    }
+        w.WriteEndArray();
+    });
 
     /// <summary>Readable: the window, its breakdowns, then one line per bucket.</summary>
     public string ToTable()
@@ -49,7 +39,7 @@ internal sealed record StatsReport(string Ledger, UsageHistory History)
         var sb = new StringBuilder();
         sb.AppendLine(c, $"Stored usage in {Ledger}, {Iso(History.Since)} to {Iso(History.Until)}");
         sb.AppendLine();
-        UsageTable.Breakdowns(sb, History.Totals, History.ByModel, History.ByProvider, History.ByAgent);
+        UsageTable.Breakdowns(sb, History);
         if (History.BucketSize is { } by)
         {
             sb.AppendLine();

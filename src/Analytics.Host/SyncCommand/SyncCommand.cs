@@ -1,7 +1,6 @@
 using System.Globalization;
-using System.Text;
-using System.Text.Json;
 using Analytics.Actors;
+using Analytics.Actors.Reporting;
 using Analytics.Actors.Store;
 using Analytics.Contracts;
 using Analytics.Host.Replay;
@@ -58,23 +57,16 @@ internal static class SyncCommand
         /// (4xx, marked so and dead-lettered), <c>undelivered</c> (given up on in this run: retry budget or flush timeout),
         /// <c>remaining</c> (undelivered rows left in the ledger), <c>retried_attempts</c>.
         /// </summary>
-        public string ToJson()
+        public string ToJson() => UsageReportJson.Object(w =>
         {
-            using var buffer = new MemoryStream();
-            using (var w = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true }))
-            {
-                w.WriteStartObject();
-                w.WriteString("ledger", Ledger);
-                w.WriteNumber("delivered", Counters.Delivered);
-                w.WriteNumber("duplicates", Counters.Duplicates);
-                w.WriteNumber("rejected", Counters.Rejected);
-                w.WriteNumber("undelivered", Counters.Undelivered);
-                w.WriteNumber("remaining", Remaining);
-                w.WriteNumber("retried_attempts", Counters.RetriedAttempts);
-                w.WriteEndObject();
-            }
-            return Encoding.UTF8.GetString(buffer.ToArray());
-        }
+            w.WriteString("ledger", Ledger);
+            w.WriteNumber("delivered", Counters.Delivered);
+            w.WriteNumber("duplicates", Counters.Duplicates);
+            w.WriteNumber("rejected", Counters.Rejected);
+            w.WriteNumber("undelivered", Counters.Undelivered);
+            w.WriteNumber("remaining", Remaining);
+            w.WriteNumber("retried_attempts", Counters.RetriedAttempts);
+        });
 
         public string ToTable() => string.Create(CultureInfo.InvariantCulture,
             $"Sync from {Ledger}: {Counters.Delivered:N0} delivered ({Counters.Duplicates:N0} duplicates), {Counters.Rejected:N0} rejected, " +

@@ -4,7 +4,6 @@ using Analytics.Host.Replay;
 using Analytics.Host.Stats;
 using Analytics.Tests.Store;
 using Analytics.Tests.Sync;
-using Microsoft.Data.Sqlite;
 using SyncCmd = Analytics.Host.SyncCommand.SyncCommand;
 
 namespace Analytics.Tests.Host;
@@ -12,19 +11,17 @@ namespace Analytics.Tests.Host;
 /// <summary>The three commands over one ledger, in process: replay stores, stats reads the window, sync delivers the rest.</summary>
 public sealed class StoreCommandSpecs : IAsyncLifetime
 {
-    private readonly string _dir = StoreTestSupport.NewFolder();
-    private Protocol012TestServer _server = null!;
+    private StoreTestBed _bed = null!;
 
-    public async Task InitializeAsync() => _server = await Protocol012TestServer.StartAsync();
+    public async Task InitializeAsync() => _bed = await StoreTestBed.StartAsync();
 
-    public async Task DisposeAsync()
-    {
-        await _server.DisposeAsync();
-        SqliteConnection.ClearAllPools();
-        Directory.Delete(_dir, recursive: true);
-    }
+    public async Task DisposeAsync() => await _bed.DisposeAsync();
 
-    private string Ledger => Path.Combine(_dir, "analytics.db");
+    private Protocol012TestServer Server => _bed.Server;
+
+    private string Dir => _bed.Dir;
+
+    private string Ledger => _bed.Ledger;
 
     private Dictionary<string, string?> Settings(params (string Key, string Value)[] extra)
     {
@@ -49,7 +46,7 @@ public sealed class StoreCommandSpecs : IAsyncLifetime
 
     private string Log(int n, long startMs, long stepMs)
     {
-        var path = Path.Combine(_dir, $"usage-{n}.jsonl");
+        var path = Path.Combine(Dir, $"usage-{n}.jsonl");
         File.WriteAllLines(path, Enumerable.Range(0, n).Select(i =>
             $$"""{"event_type":"llm_request_completed","event_id":"log-{{i}}","timestamp_ms":{{startMs + i * stepMs}},"model":"{{(i % 2 == 0 ? "gpt-4o" : "gpt-4o-mini")}}","agent_id":"agent-{{i % 3}}","input_tokens":{{1000 + i}},"output_tokens":100,"duration_ms":500}"""));
         return path;
@@ -113,23 +110,23 @@ public sealed class StoreCommandSpecs : IAsyncLifetime
     [InlineData("", "it is off")]
     public async Task Stats_without_a_ledger_is_one_line_and_exit_2_and_creates_nothing(string path, string expected)
     {
-        var (code, stdout, stderr) = await Run(["stats"], new() { ["Analytics:Store:Path"] = path.Length == 0 ? "" : Path.Combine(_dir, path) });
+        var (code, stdout, stderr) = await Run(["stats"], new() { ["Analytics:Store:Path"] = path.Length == 0 ? "" : Path.Combine(Dir, path) });
 
         Assert.Equal(2, code);
         Assert.Empty(stdout);
         Assert.Contains(expected, stderr);
         Assert.Single(stderr.Trim().Split('\n'));
-        Assert.Empty(Directory.GetFiles(_dir));
+        Assert.Empty(Directory.GetFiles(Dir));
     }
 
     [Fact]
     public async Task Sync_delivers_what_a_replay_left_undelivered_and_exits_0_when_nothing_remains()
     {
         var log = Log(60, DateTimeOffset.Parse("2026-11-01T00:00:00Z").ToUnixTimeMilliseconds(), 1_000);
-        var deadLetters = Path.Combine(_dir, "dead.jsonl");
+        var deadLetters = Path.Combine(Dir, "dead.jsonl");
         // The replay's flush gives up at once against a stalled server: everything stays undelivered in the ledger.
-        _server.Stall();
-        var replaySettings = Settings([.. SyncTestSupport.Config(_server.BaseUrl, deadLetters, ("FlushTimeout", "00:00:00.200")).Select(p => (p.Key, p.Value!))]);
+        Server.Stall();
+        var replaySettings = Settings([.. SyncTestSupport.Config(Server.BaseUrl, deadLetters, ("FlushTimeout", "00:00:00.200")).Select(p => (p.Key, p.Value!))]);
         var (replayCode, replayOut, _) = await Run(["replay", log, "--format", "json"], replaySettings);
         Assert.Equal(0, replayCode);
         Assert.Equal(0, Json(replayOut).GetProperty("sync").GetProperty("delivered").GetInt64());
@@ -139,8 +136,8 @@ public sealed class StoreCommandSpecs : IAsyncLifetime
         Assert.Equal(1, stuckCode);
         Assert.Equal(60, Json(stuckOut).GetProperty("remaining").GetInt64());
 
-        _server.Release();
-        var (code, stdout, _) = await Run(["sync", "--format", "json"], Settings([.. SyncTestSupport.Config(_server.BaseUrl, deadLetters).Select(p => (p.Key, p.Value!))]));
+        Server.Release();
+        var (code, stdout, _) = await Run(["sync", "--format", "json"], Settings([.. SyncTestSupport.Config(Server.BaseUrl, deadLetters).Select(p => (p.Key, p.Value!))]));
 
         Assert.Equal(0, code);
         var report = Json(stdout);
@@ -148,8 +145,8 @@ public sealed class StoreCommandSpecs : IAsyncLifetime
         Assert.Equal(0, report.GetProperty("rejected").GetInt64());
         Assert.Equal(0, report.GetProperty("undelivered").GetInt64());
         Assert.Equal(0, report.GetProperty("remaining").GetInt64());
-        Assert.Equal(60, _server.Stored.Count);
-        Assert.Equal(60, _server.Requests.Count(r => r.NewlyStored));
+        Assert.Equal(60, Server.Stored.Count);
+        Assert.Equal(60, Server.Requests.Count(r => r.NewlyStored));
     }
 
     [Fact]

@@ -15,38 +15,36 @@ namespace Analytics.Tests.Host;
 public sealed class StoreProcessSpecs(ITestOutputHelper output) : IAsyncLifetime
 {
     private const int Events = 500;
-    private readonly string _dir = StoreTestSupport.NewFolder();
-    private Protocol012TestServer _server = null!;
+    private StoreTestBed _bed = null!;
 
-    public async Task InitializeAsync() => _server = await Protocol012TestServer.StartAsync();
+    public async Task InitializeAsync() => _bed = await StoreTestBed.StartAsync();
 
-    public async Task DisposeAsync()
-    {
-        await _server.DisposeAsync();
-        SqliteConnection.ClearAllPools();
-        Directory.Delete(_dir, recursive: true);
-    }
+    public async Task DisposeAsync() => await _bed.DisposeAsync();
+
+    private Protocol012TestServer Server => _bed.Server;
+
+    private string Dir => _bed.Dir;
 
     private Process Start(params string[] args)
     {
         var start = new ProcessStartInfo("dotnet")
         {
-            RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false, WorkingDirectory = _dir,
+            RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false, WorkingDirectory = Dir,
         };
         start.ArgumentList.Add(HostProcessSpecs.HostDll());
         foreach (var a in args) start.ArgumentList.Add(a);
         foreach (var a in (string[])
         [
-            $"--Analytics:Store:Path={Path.Combine(_dir, "ledger.db")}", $"--Analytics:Sync:Endpoint={_server.BaseUrl}",
+            $"--Analytics:Store:Path={Path.Combine(Dir, "ledger.db")}", $"--Analytics:Sync:Endpoint={Server.BaseUrl}",
             $"--Analytics:Sync:Token={SyncTestSupport.Token}", "--Analytics:Sync:Interval=00:00:00.050", "--Analytics:Sync:Timeout=00:00:30",
-            $"--Analytics:Sync:DeadLetterPath={Path.Combine(_dir, "dead-letter.jsonl")}",
+            $"--Analytics:Sync:DeadLetterPath={Path.Combine(Dir, "dead-letter.jsonl")}",
         ]) start.ArgumentList.Add(a);
         return Process.Start(start)!;
     }
 
     private (long Rows, long Pending) Ledger()
     {
-        var path = Path.Combine(_dir, "ledger.db");
+        var path = Path.Combine(Dir, "ledger.db");
         if (!File.Exists(path)) return (0, 0);
         try
         {
@@ -62,31 +60,31 @@ public sealed class StoreProcessSpecs(ITestOutputHelper output) : IAsyncLifetime
     [Fact]
     public async Task Kill_9_during_delivery_then_sync_leaves_every_event_stored_exactly_once()
     {
-        var log = Path.Combine(_dir, "usage.jsonl");
+        var log = Path.Combine(Dir, "usage.jsonl");
         await File.WriteAllLinesAsync(log, Enumerable.Range(0, Events).Select(i =>
             $$"""{"event_type":"llm_request_completed","event_id":"k9-{{i}}","model":"gpt-4o","agent_id":"a","input_tokens":{{100 + i}},"output_tokens":10}"""));
         // Slow: each event is stored on arrival but answered only minutes later, so nothing is acknowledged.
-        _server.SlowEvery = 1;
-        _server.SlowDelay = TimeSpan.FromMinutes(5);
+        Server.SlowEvery = 1;
+        Server.SlowDelay = TimeSpan.FromMinutes(5);
 
         using (var replay = Start("replay", log, "--format", "json"))
         {
             var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
             // Every event committed, and delivery under way (4 batches x 4 requests in flight by default).
-            while (Ledger().Rows < Events || _server.RequestCount < 16)
+            while (Ledger().Rows < Events || Server.RequestCount < 16)
             {
                 if (replay.HasExited) Assert.Fail($"replay exited early: {await replay.StandardError.ReadToEndAsync()}");
-                if (DateTime.UtcNow > deadline) Assert.Fail($"not in delivery after 60 s: {Ledger()} rows, {_server.RequestCount} requests");
+                if (DateTime.UtcNow > deadline) Assert.Fail($"not in delivery after 60 s: {Ledger()} rows, {Server.RequestCount} requests");
                 await Task.Delay(20);
             }
             replay.Kill(); // SIGKILL: no flush, no shutdown hook
             await replay.WaitForExitAsync();
             Assert.Equal(137, replay.ExitCode);
         }
-        var storedBeforeKill = _server.Stored.Count;
+        var storedBeforeKill = Server.Stored.Count;
         var (rowsAfterKill, pendingAfterKill) = Ledger();
 
-        _server.SlowEvery = 0;
+        Server.SlowEvery = 0;
         using var sync = Start("sync", "--format", "json");
         var stdout = sync.StandardOutput.ReadToEndAsync();
         var stderr = sync.StandardError.ReadToEndAsync();
@@ -94,7 +92,7 @@ public sealed class StoreProcessSpecs(ITestOutputHelper output) : IAsyncLifetime
         var report = JsonDocument.Parse(await stdout).RootElement;
 
         output.WriteLine($"recorded {Events}, in the ledger after kill -9 {rowsAfterKill} ({pendingAfterKill} undelivered), " +
-                         $"stored by the server before the kill {storedBeforeKill} (unacknowledged); sync: {report}; server stored {_server.Stored.Count}");
+                         $"stored by the server before the kill {storedBeforeKill} (unacknowledged); sync: {report}; server stored {Server.Stored.Count}");
         Assert.True(sync.ExitCode == 0, await stderr);
         Assert.Equal(Events, rowsAfterKill);
         Assert.Equal(Events, pendingAfterKill); // nothing was acknowledged, so nothing was marked
@@ -102,9 +100,9 @@ public sealed class StoreProcessSpecs(ITestOutputHelper output) : IAsyncLifetime
         Assert.Equal(Events, report.GetProperty("delivered").GetInt64());
         Assert.Equal(storedBeforeKill, report.GetProperty("duplicates").GetInt64()); // the server had those: 200 duplicate
         Assert.Equal(0, report.GetProperty("remaining").GetInt64());
-        Assert.Equal(Events, _server.Stored.Count);
-        Assert.Equal(Events, _server.Requests.Count(r => r.NewlyStored)); // each stored by exactly one request
-        Assert.Equal(Enumerable.Range(0, Events).Select(i => $"k9-{i}").Order(), _server.Stored.Keys.Select(k => k.EventId).Order());
+        Assert.Equal(Events, Server.Stored.Count);
+        Assert.Equal(Events, Server.Requests.Count(r => r.NewlyStored)); // each stored by exactly one request
+        Assert.Equal(Enumerable.Range(0, Events).Select(i => $"k9-{i}").Order(), Server.Stored.Keys.Select(k => k.EventId).Order());
         Assert.Equal((0L, 0L), (Ledger().Rows - Events, Ledger().Pending));
     }
 }

@@ -1,6 +1,5 @@
 using Analytics.Actors.Store;
 using Analytics.Tests.Sync;
-using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using static Analytics.Tests.Store.StoreTestSupport;
@@ -13,24 +12,20 @@ namespace Analytics.Tests.Store;
 /// </summary>
 public sealed class OutboxSpecs : IAsyncLifetime
 {
-    private readonly string _dir = NewFolder();
     private readonly LogCapture _logs = new();
-    private Protocol012TestServer _server = null!;
+    private StoreTestBed _bed = null!;
 
-    public async Task InitializeAsync() => _server = await Protocol012TestServer.StartAsync();
+    public async Task InitializeAsync() => _bed = await StoreTestBed.StartAsync();
 
-    public async Task DisposeAsync()
-    {
-        await _server.DisposeAsync();
-        SqliteConnection.ClearAllPools();
-        Directory.Delete(_dir, recursive: true);
-    }
+    public async Task DisposeAsync() => await _bed.DisposeAsync();
 
-    private string Ledger => Path.Combine(_dir, "analytics.db");
+    private Protocol012TestServer Server => _bed.Server;
+
+    private string Ledger => _bed.Ledger;
 
     private IHost Host(params (string Key, string Value)[] sync)
     {
-        var settings = SyncTestSupport.Config(_server.BaseUrl, Path.Combine(_dir, "dead-letter.jsonl"), sync);
+        var settings = SyncTestSupport.Config(Server.BaseUrl, Path.Combine(_bed.Dir, "dead-letter.jsonl"), sync);
         settings["Analytics:Store:Path"] = Ledger;
         settings["Analytics:Store:BatchInterval"] = "00:00:00.005";
         return SyncTestSupport.BuildHost(settings, _logs);
@@ -61,7 +56,7 @@ public sealed class OutboxSpecs : IAsyncLifetime
     [Fact]
     public async Task Events_go_from_the_ledger_to_the_server_and_are_marked_delivered_or_rejected_with_no_queue_in_between()
     {
-        _server.AcceptedProviders.Remove("anthropic"); // the failed events are refused: 400, rejected for good
+        Server.AcceptedProviders.Remove("anthropic"); // the failed events are refused: 400, rejected for good
         using var host = Host(("BatchSize", "7"), ("QueueCapacity", "1"));
         await host.StartAsync();
         var recorder = host.Services.GetRequiredService<UsageRecorder>();
@@ -70,8 +65,8 @@ public sealed class OutboxSpecs : IAsyncLifetime
         await host.StopAsync();
         var sync = host.Services.GetRequiredService<SyncStatus>().Current!;
 
-        Assert.Equal(60, _server.Stored.Count);
-        Assert.Equal(60, _server.Requests.Count(r => r.NewlyStored));
+        Assert.Equal(60, Server.Stored.Count);
+        Assert.Equal(60, Server.Requests.Count(r => r.NewlyStored));
         Assert.Equal(new Dictionary<long, long> { [(long)Delivery.Delivered] = 60, [(long)Delivery.Rejected] = 30 }, RowsByDelivery());
         // QueueCapacity 1 would have dropped most events with a memory queue; with the store there is none.
         Assert.Equal(0, sync.SyncDropped);
@@ -86,31 +81,31 @@ public sealed class OutboxSpecs : IAsyncLifetime
     [Fact]
     public async Task Events_not_acknowledged_stay_in_the_ledger_and_the_next_run_delivers_them_exactly_once()
     {
-        _server.Stall(); // every request hangs: nothing is acknowledged
+        Server.Stall(); // every request hangs: nothing is acknowledged
         using (var first = Host(("FlushTimeout", "00:00:00.300")))
         {
             await first.StartAsync();
             Record(first.Services.GetRequiredService<UsageRecorder>(), 40, "resume");
             await first.Services.GetRequiredService<IUsageStore>().WhenCommittedAsync();
-            await SyncTestSupport.WaitUntil(() => _server.RequestCount > 0, TimeSpan.FromSeconds(10), "delivery to start");
+            await SyncTestSupport.WaitUntil(() => Server.RequestCount > 0, TimeSpan.FromSeconds(10), "delivery to start");
             await first.StopAsync(); // the flush times out and cancels what is in flight
             var c = first.Services.GetRequiredService<SyncStatus>().Current!;
             Assert.Equal(0, c.Delivered);
             Assert.Equal(c.HandedToSync, c.Undelivered);
         }
         Assert.Equal(new Dictionary<long, long> { [(long)Delivery.Pending] = 40 }, RowsByDelivery());
-        Assert.Empty(_server.Stored);
+        Assert.Empty(Server.Stored);
 
-        _server.Release();
+        Server.Release();
         using var second = Host();
         await second.StartAsync(); // nothing recorded: the outbox resumes on its own
-        await SyncTestSupport.WaitUntil(() => _server.Stored.Count == 40, TimeSpan.FromSeconds(20), "the second run to deliver");
+        await SyncTestSupport.WaitUntil(() => Server.Stored.Count == 40, TimeSpan.FromSeconds(20), "the second run to deliver");
         await second.StopAsync();
 
-        Assert.Equal(40, _server.Requests.Count(r => r.NewlyStored));
+        Assert.Equal(40, Server.Requests.Count(r => r.NewlyStored));
         Assert.Equal(new Dictionary<long, long> { [(long)Delivery.Delivered] = 40 }, RowsByDelivery());
         Assert.Equal(40, second.Services.GetRequiredService<SyncStatus>().Current!.Delivered);
-        Assert.Equal(Enumerable.Range(0, 40).Select(i => $"resume-{i}").Order(), _server.Stored.Keys.Select(k => k.EventId).Order());
+        Assert.Equal(Enumerable.Range(0, 40).Select(i => $"resume-{i}").Order(), Server.Stored.Keys.Select(k => k.EventId).Order());
     }
 
     [Fact]
@@ -129,7 +124,7 @@ public sealed class OutboxSpecs : IAsyncLifetime
         Record(synced.Services.GetRequiredService<UsageRecorder>(), 5, "synced");
         await synced.StopAsync();
 
-        Assert.Equal(5, _server.Stored.Count);
+        Assert.Equal(5, Server.Stored.Count);
         Assert.Equal(new Dictionary<long, long> { [(long)Delivery.Local] = 12, [(long)Delivery.Delivered] = 5 }, RowsByDelivery());
     }
 }

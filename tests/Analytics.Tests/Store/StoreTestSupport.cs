@@ -52,3 +52,27 @@ internal static class StoreTestSupport
         DurationMs = 120,
     };
 }
+
+/// <summary>A temp folder for a ledger and a Protocol 012 test server, for specs that sync from the store.</summary>
+internal sealed class StoreTestBed : IAsyncDisposable
+{
+    private StoreTestBed(Analytics.Tests.Sync.Protocol012TestServer server) => Server = server;
+
+    /// <summary>The folder (deleted with the bed).</summary>
+    public string Dir { get; } = StoreTestSupport.NewFolder();
+
+    /// <summary>The server sync delivers to.</summary>
+    public Analytics.Tests.Sync.Protocol012TestServer Server { get; }
+
+    /// <summary>The ledger file inside <see cref="Dir"/>.</summary>
+    public string Ledger => Path.Combine(Dir, "analytics.db");
+
+    public static async Task<StoreTestBed> StartAsync() => new(await Analytics.Tests.Sync.Protocol012TestServer.StartAsync());
+
+    public async ValueTask DisposeAsync()
+    {
+        await Server.DisposeAsync();
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        Directory.Delete(Dir, recursive: true);
+    }
+}
