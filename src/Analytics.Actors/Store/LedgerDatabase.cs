@@ -148,7 +148,7 @@ internal sealed class LedgerDatabase : IDisposable
             && version > LedgerSchema.Version)
             throw Unusable(path, $"it was written by a newer release (ledger schema {version}; this release reads up to {LedgerSchema.Version})");
         foreach (var sql in LedgerSchema.Create()) Execute(connection, sql, tx);
-        foreach (var table in LedgerSchema.RollupTables) AddMissingCounterColumns(connection, table, tx);
+        foreach (var (table, _) in LedgerSchema.AllRollups) AddMissingCounterColumns(connection, table, tx);
         Execute(connection, $"INSERT INTO {LedgerSchema.MetaTable} (key, value) VALUES ('{LedgerSchema.VersionKey}', {LedgerSchema.Version}) " +
                             "ON CONFLICT (key) DO UPDATE SET value = excluded.value", tx);
         var horizon = Scalar(connection, $"SELECT value FROM {LedgerSchema.MetaTable} WHERE key = '{LedgerSchema.HorizonKey}'", tx) as long? ?? 0;

@@ -11,10 +11,10 @@ namespace Analytics.Actors.Store;
 internal static class LedgerReader
 {
     /// <summary>
-    /// The usage of <c>[since, until)</c>, widened to whole UTC hours, from the rollups. Sums are taken by SQLite per
-    /// bucket and key; if one overflows (SQLite refuses an integer overflow) the rows are summed here instead, saturating
-    /// as <see cref="UsageCounters"/> does. Bucket rows are then added up into the window's rows, and rows per model into
-    /// totals, so buckets add up to the window exactly.
+    /// The usage of <c>[since, until)</c>, widened to whole UTC hours, from the rollups: the whole UTC days inside the
+    /// window from the daily tables, the hours at its edges (and every hour, for hour buckets) from the hourly ones.
+    /// Rows are added up here, saturating as <see cref="UsageCounters"/> does: bucket rows into the window's rows, and
+    /// rows per model into totals, so the buckets add up to the window exactly.
     /// </summary>
     /// <param name="connection">A reader connection.</param>
     /// <param name="query">The window and bucket width.</param>
@@ -23,7 +23,7 @@ internal static class LedgerReader
     {
         var untilHour = CeilingHour((query.Until ?? now).ToUnixTimeMilliseconds());
         var sinceHour = query.Since is { } since
-            ? FloorHour(since.ToUnixTimeMilliseconds())
+            ? LedgerSchema.HourOf(since.ToUnixTimeMilliseconds())
             : LedgerDatabase.Scalar(connection, "SELECT min(hour) FROM rollup_model") as long? ?? untilHour;
         sinceHour = Math.Min(sinceHour, untilHour);
         long width = query.By switch
@@ -33,9 +33,27 @@ internal static class LedgerReader
             _ => 0, // one bucket: the window
         };
 
-        using var tx = connection.BeginTransaction(deferred: true); // one snapshot for the three tables
+        // Whole days from the daily tables, unless hour buckets are wanted; the edges from the hourly ones.
+        var firstDay = -LedgerSchema.DayOf(-sinceHour); // ceiling
+        var endDay = LedgerSchema.DayOf(untilHour);
+        var useDays = width != 1 && firstDay < endDay;
+
+        using var tx = connection.BeginTransaction(deferred: true); // one snapshot for every table
         var dimensions = new Dictionary<long, Dictionary<string, UsageCounters>>[LedgerSchema.RollupTables.Length];
-        for (var t = 0; t < dimensions.Length; t++) dimensions[t] = Sums(connection, tx, LedgerSchema.RollupTables[t], sinceHour, untilHour, width);
+        for (var t = 0; t < dimensions.Length; t++)
+        {
+            var rows = dimensions[t] = [];
+            if (useDays)
+            {
+                Read(rows, connection, tx, LedgerSchema.RollupTables[t], "hour", sinceHour, firstDay * 24, 1, width);
+                Read(rows, connection, tx, LedgerSchema.DailyRollupTables[t], "day", firstDay, endDay, 24, width);
+                Read(rows, connection, tx, LedgerSchema.RollupTables[t], "hour", endDay * 24, untilHour, 1, width);
+            }
+            else
+            {
+                Read(rows, connection, tx, LedgerSchema.RollupTables[t], "hour", sinceHour, untilHour, 1, width);
+            }
+        }
         tx.Commit();
 
         var buckets = ImmutableArray.CreateBuilder<UsageBucket>();
@@ -121,42 +139,36 @@ internal static class LedgerReader
         };
     }
 
-    private static Dictionary<long, Dictionary<string, UsageCounters>> Sums(SqliteConnection connection, SqliteTransaction tx, string table, long sinceHour, long untilHour, long width)
+    /// <summary>
+    /// Adds the rows of <paramref name="table"/> with <c>from &lt;= bucket &lt; to</c> into <paramref name="result"/>, keyed by
+    /// the query's bucket: a table bucket covers <paramref name="hoursPerRow"/> hours and a query bucket
+    /// <paramref name="width"/> (0: one bucket for the window).
+    /// </summary>
+    private static void Read(Dictionary<long, Dictionary<string, UsageCounters>> result, SqliteConnection connection, SqliteTransaction tx,
+        string table, string bucket, long from, long to, long hoursPerRow, long width)
     {
-        var columns = LedgerSchema.CounterColumns();
-        var bucket = width > 0 ? "hour / $width" : "0";
-        try
-        {
-            return Read(connection, tx, $"SELECT {bucket} AS b, key, {string.Join(", ", columns.Select(c => $"sum({c})"))} FROM {table} " +
-                                        "WHERE hour >= $since AND hour < $until GROUP BY b, key", sinceHour, untilHour, width);
-        }
-        catch (SqliteException e) when (e.Message.Contains("integer overflow", StringComparison.OrdinalIgnoreCase))
-        {
-            // A sum past long.MaxValue: add the hourly rows here, saturating, instead of failing the query.
-            return Read(connection, tx, $"SELECT {bucket} AS b, key, {string.Join(", ", columns)} FROM {table} " +
-                                        "WHERE hour >= $since AND hour < $until", sinceHour, untilHour, width);
-        }
-    }
-
-    private static Dictionary<long, Dictionary<string, UsageCounters>> Read(SqliteConnection connection, SqliteTransaction tx, string sql, long sinceHour, long untilHour, long width)
-    {
+        if (from >= to) return;
         using var cmd = connection.CreateCommand();
         cmd.Transaction = tx;
-        cmd.CommandText = sql;
-        cmd.Parameters.AddWithValue("$since", sinceHour);
-        cmd.Parameters.AddWithValue("$until", untilHour);
-        cmd.Parameters.AddWithValue("$width", Math.Max(width, 1));
+        cmd.CommandText = $"SELECT {bucket}, key, {string.Join(", ", LedgerSchema.CounterColumns())} FROM {table} WHERE {bucket} >= $from AND {bucket} < $to";
+        cmd.Parameters.AddWithValue("$from", from);
+        cmd.Parameters.AddWithValue("$to", to);
         using var r = cmd.ExecuteReader();
-        var result = new Dictionary<long, Dictionary<string, UsageCounters>>();
+        Dictionary<string, UsageCounters>? rows = null;
+        var current = long.MinValue;
         while (r.Read())
         {
             var counters = default(UsageCounters);
             foreach (var counter in UsageCounters.All) counters[counter] = r.GetInt64(2 + (int)counter);
-            var b = r.GetInt64(0);
-            if (!result.TryGetValue(b, out var rows)) result[b] = rows = [];
+            var startHour = r.GetInt64(0) * hoursPerRow;
+            var b = width == 0 ? 0 : width == 1 ? startHour : LedgerSchema.DayOf(startHour);
+            if (rows is null || b != current)
+            {
+                if (!result.TryGetValue(b, out rows)) result[b] = rows = [];
+                current = b;
+            }
             AddTo(rows, r.GetString(1), counters);
         }
-        return result;
     }
 
     private static void AddTo(Dictionary<string, UsageCounters> rows, string key, in UsageCounters counters)
@@ -174,11 +186,9 @@ internal static class LedgerReader
         return builder.ToImmutable();
     }
 
-    private static long FloorHour(long ms) => LedgerSchema.HourOf(ms);
-
     private static long CeilingHour(long ms)
     {
-        var h = FloorHour(ms);
+        var h = LedgerSchema.HourOf(ms);
         return h * LedgerSchema.HourMs == ms ? h : h + 1;
     }
 

@@ -61,8 +61,25 @@ internal static class LedgerSchema
         "cost_micros", "unpriced", "duration_ms", "time_to_first_token_ms", "error_code", "error_message", "delivery",
     ];
 
-    /// <summary>The three rollup tables, one per breakdown, in the order model, provider, agent.</summary>
+    /// <summary>The hourly rollup tables, one per breakdown, in the order model, provider, agent (bucket column <c>hour</c>).</summary>
     public static readonly string[] RollupTables = ["rollup_model", "rollup_provider", "rollup_agent"];
+
+    /// <summary>
+    /// The daily rollup tables, in the same order (bucket column <c>day</c>): the sums of the hourly rows of each UTC day,
+    /// written in the same transaction, so a month is read as 30 rows per key instead of 720.
+    /// </summary>
+    public static readonly string[] DailyRollupTables = ["rollup_model_day", "rollup_provider_day", "rollup_agent_day"];
+
+    /// <summary>Every rollup table with its bucket column.</summary>
+    public static IEnumerable<(string Table, string Bucket)> AllRollups =>
+        RollupTables.Select(t => (t, "hour")).Concat(DailyRollupTables.Select(t => (t, "day")));
+
+    /// <summary>The UTC day (since the Unix epoch) an hour falls in.</summary>
+    public static long DayOf(long hour)
+    {
+        var (day, rest) = Math.DivRem(hour, 24);
+        return rest < 0 ? day - 1 : day;
+    }
 
     /// <summary>The rollup counter columns, in <see cref="UsageCounters.All"/> order.</summary>
     public static string[] CounterColumns()
@@ -101,11 +118,11 @@ internal static class LedgerSchema
             """;
         // Only undelivered rows are in it, so the outbox pages through them without scanning delivered history.
         yield return "CREATE INDEX IF NOT EXISTS ledger_pending ON ledger (seq) WHERE delivery = 1";
-        foreach (var table in RollupTables)
+        foreach (var (table, bucket) in AllRollups)
         {
-            var sql = new StringBuilder($"CREATE TABLE IF NOT EXISTS {table} (hour INTEGER NOT NULL, key TEXT NOT NULL");
+            var sql = new StringBuilder($"CREATE TABLE IF NOT EXISTS {table} ({bucket} INTEGER NOT NULL, key TEXT NOT NULL");
             foreach (var column in CounterColumns()) sql.Append(", ").Append(column).Append(" INTEGER NOT NULL DEFAULT 0");
-            yield return sql.Append(", PRIMARY KEY (hour, key)) WITHOUT ROWID").ToString();
+            yield return sql.Append($", PRIMARY KEY ({bucket}, key)) WITHOUT ROWID").ToString();
         }
     }
 
@@ -114,15 +131,15 @@ internal static class LedgerSchema
         $"INSERT OR IGNORE INTO ledger ({string.Join(", ", LedgerColumns)}) VALUES ({string.Join(", ", LedgerColumns.Select(_ => "?"))})";
 
     /// <summary>
-    /// Adds one hour's counters of one key to a rollup table. Counters are never negative, so the sum saturates at the
+    /// Adds one bucket's counters of one key to a rollup table. Counters are never negative, so the sum saturates at the
     /// ceiling exactly as <see cref="UsageCounters"/> does (SQLite would otherwise turn an overflowing sum into a float).
     /// </summary>
-    public static string UpsertRollup(string table)
+    public static string UpsertRollup(string table, string bucket)
     {
         var columns = CounterColumns();
-        var sql = new StringBuilder($"INSERT INTO {table} (hour, key, {string.Join(", ", columns)}) VALUES (?, ?");
+        var sql = new StringBuilder($"INSERT INTO {table} ({bucket}, key, {string.Join(", ", columns)}) VALUES (?, ?");
         foreach (var _ in columns) sql.Append(", ?");
-        sql.Append(") ON CONFLICT (hour, key) DO UPDATE SET ");
+        sql.Append($") ON CONFLICT ({bucket}, key) DO UPDATE SET ");
         for (var i = 0; i < columns.Length; i++)
         {
             var c = columns[i];

@@ -13,7 +13,7 @@ internal readonly record struct BatchWritten(int Inserted, int Duplicates, int E
 
 /// <summary>
 /// Everything that writes the ledger, always on the writer connection under its gate: one transaction per batch
-/// (ledger rows by event id with <c>INSERT OR IGNORE</c>, and the hourly rollups of exactly the rows inserted, so a
+/// (ledger rows by event id with <c>INSERT OR IGNORE</c>, and the hourly and daily rollups of exactly the rows inserted, so a
 /// replayed id is neither stored nor counted twice), delivery marks, and retention.
 /// </summary>
 /// <remarks>
@@ -28,9 +28,11 @@ internal sealed class LedgerWriter : IDisposable
 
     private readonly LedgerDatabase _db;
     private readonly Dictionary<(long Hour, string Key), UsageCounters>[] _rollups = [new(), new(), new()];
+    private readonly Dictionary<(long Day, string Key), UsageCounters> _days = new();
     private sqlite3_stmt? _insert;
     private sqlite3_stmt? _exists;
     private sqlite3_stmt?[] _upserts = new sqlite3_stmt?[LedgerSchema.RollupTables.Length];
+    private sqlite3_stmt?[] _dailyUpserts = new sqlite3_stmt?[LedgerSchema.DailyRollupTables.Length];
 
     public LedgerWriter(LedgerDatabase db) => _db = db;
 
@@ -110,9 +112,10 @@ internal sealed class LedgerWriter : IDisposable
             {
                 _insert?.Dispose();
                 _exists?.Dispose();
-                foreach (var s in _upserts) s?.Dispose();
+                foreach (var s in _upserts.Concat(_dailyUpserts)) s?.Dispose();
                 _insert = _exists = null;
                 _upserts = new sqlite3_stmt?[LedgerSchema.RollupTables.Length];
+                _dailyUpserts = new sqlite3_stmt?[LedgerSchema.DailyRollupTables.Length];
                 return 0;
             }).GetAwaiter().GetResult();
         }
@@ -149,7 +152,13 @@ internal sealed class LedgerWriter : IDisposable
                 inserted++;
                 Fold(e);
             }
-            for (var t = 0; t < _rollups.Length; t++) Upsert(db, _upserts[t]!, _rollups[t]);
+            for (var t = 0; t < _rollups.Length; t++)
+            {
+                Upsert(db, _upserts[t]!, _rollups[t]);
+                _days.Clear();
+                foreach (var ((hour, key), counters) in _rollups[t]) Add(_days, LedgerSchema.DayOf(hour), key, counters);
+                Upsert(db, _dailyUpserts[t]!, _days);
+            }
             Exec(db, "COMMIT");
         }
         catch
@@ -164,7 +173,11 @@ internal sealed class LedgerWriter : IDisposable
     {
         _insert ??= PrepareStatement(db, LedgerSchema.InsertLedger());
         _exists ??= PrepareStatement(db, "SELECT 1 FROM ledger WHERE event_id = ?");
-        for (var t = 0; t < _upserts.Length; t++) _upserts[t] ??= PrepareStatement(db, LedgerSchema.UpsertRollup(LedgerSchema.RollupTables[t]));
+        for (var t = 0; t < _upserts.Length; t++)
+        {
+            _upserts[t] ??= PrepareStatement(db, LedgerSchema.UpsertRollup(LedgerSchema.RollupTables[t], "hour"));
+            _dailyUpserts[t] ??= PrepareStatement(db, LedgerSchema.UpsertRollup(LedgerSchema.DailyRollupTables[t], "day"));
+        }
     }
 
     private bool Insert(sqlite3 db, AnalyticsEvent e, Delivery delivery)

@@ -77,6 +77,20 @@ public sealed class LedgerQuerySpecs : IDisposable
         Assert.Equal(events.Count(e => e.AgentId == "even"), byDay.ByAgent["even"].Requests);
         Assert.Equal(byDay.Totals.Counters, byDay.ByProvider.Values.Aggregate(default(UsageCounters), (sum, r) => sum + r.Counters));
 
+        // A window cut inside days: whole days come from the daily rollups, the edge hours from the hourly ones.
+        var since = DateTimeOffset.Parse("2026-10-22T05:30:00Z");
+        var until = DateTimeOffset.Parse("2026-10-26T07:00:00Z");
+        var inside = events.Where(e => e.TimestampMs >= DateTimeOffset.Parse("2026-10-22T05:00:00Z").ToUnixTimeMilliseconds() && e.TimestampMs < until.ToUnixTimeMilliseconds()).ToList();
+        var partial = Usage(db, new UsageQueries.GetUsage(since, until, UsageBucketSize.Day));
+        var flat = Usage(db, new UsageQueries.GetUsage(since, until));
+        Assert.Equal(inside.Count, partial.Totals.Requests);
+        Assert.Equal(inside.Sum(e => e.CostMicros), partial.Totals.CostMicros);
+        Assert.Equal(inside.GroupBy(e => DateTimeOffset.FromUnixTimeMilliseconds(e.TimestampMs).UtcDateTime.Date).OrderBy(g => g.Key).Select(g => (long)g.Count()),
+            partial.Buckets.Select(b => b.Totals.Requests));
+        Assert.Equal(partial.Totals, flat.Totals);
+        Assert.Equal(partial.ByModel.OrderBy(p => p.Key), flat.ByModel.OrderBy(p => p.Key));
+        Assert.Equal(partial.ByAgent.OrderBy(p => p.Key), flat.ByAgent.OrderBy(p => p.Key));
+
         // Hour buckets add up to the same day buckets.
         var byHour = Usage(db, new UsageQueries.GetUsage(By: UsageBucketSize.Hour));
         Assert.Equal(byDay.Totals, byHour.Totals);
