@@ -68,11 +68,19 @@ internal sealed class LedgerOutbox(LedgerDatabase db, int pageSize, TimeSpan idl
     {
         while (!stop.IsCancellationRequested)
         {
-            var page = await Task.Run(() =>
+            List<(long Seq, AnalyticsEvent Event)> page;
+            try
             {
-                using var reader = db.OpenReader();
-                return LedgerReader.Pending(reader, cursor, pageSize);
-            }, stop).ConfigureAwait(false);
+                page = await Task.Run(() =>
+                {
+                    using var reader = db.OpenReader();
+                    return LedgerReader.Pending(reader, cursor, pageSize);
+                }, stop).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (stop.IsCancellationRequested)
+            {
+                break; // delivery is being stopped (the flush timed out): end the source, it is not a failure
+            }
             if (page.Count > 0)
             {
                 Interlocked.Add(ref _handed, page.Count);

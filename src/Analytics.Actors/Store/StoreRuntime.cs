@@ -60,10 +60,11 @@ internal sealed class StoreRuntime : IDisposable
     {
         /// <summary>
         /// True when the store queue has room for <paramref name="inFlight"/> more events (those in the ring, which the
-        /// pump will hand over) plus a margin: a producer that can wait (replay) waits while this is false, so it never
-        /// makes the store drop.
+        /// pump will hand over, plus the caller's next ones) and a margin for the event the pump may hold between the
+        /// ring and the queue: a producer that can wait (replay) waits while this is false, so it never makes the store
+        /// drop. (A queue of fewer than four events has no margin.)
         /// </summary>
-        public bool HasRoom(long inFlight) => Queued() + inFlight + 64 < QueueCapacity;
+        public bool HasRoom(long inFlight) => Queued() + inFlight + Math.Min(64, QueueCapacity / 4) <= QueueCapacity;
 
         /// <summary>The commit barrier: the pump drains to its tails, then the writer settles up to there.</summary>
         public async Task<StoreCommit> WhenCommittedAsync(StoreCounters? since, CancellationToken cancellationToken)

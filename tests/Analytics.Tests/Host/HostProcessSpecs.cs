@@ -68,6 +68,10 @@ public sealed class HostProcessSpecs
     [InlineData("replay", "/nonexistent/usage.jsonl")]
     [InlineData("frobnicate")]
     [InlineData("replay", "x.jsonl", "--format", "yaml")]
+    [InlineData("stats")] // a fresh folder holds no analytics.db
+    [InlineData("stats", "--by", "week")]
+    [InlineData("stats", "--since", "last tuesday")]
+    [InlineData("sync")]
     public async Task Bad_arguments_and_missing_files_exit_2_with_one_line_on_stderr(params string[] args)
     {
         var (code, stdout, stderr) = await RunAsync(args);
