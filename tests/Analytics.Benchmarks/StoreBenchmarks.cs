@@ -84,7 +84,7 @@ internal static class StoreWorkload
 /// new file (WAL, the store's pragmas), so every run starts from an empty ledger; <see cref="Ids"/> says how the event
 /// ids are ordered, which decides how much of the index each batch rewrites.
 /// </summary>
-[Config(typeof(Cfg))]
+[Config(typeof(StoreThroughputConfig))]
 public class StoreWriteBenchmarks
 {
     public const int Events = 100_000;
@@ -152,15 +152,6 @@ public class StoreWriteBenchmarks
     {
         SqliteConnection.ClearAllPools();
         Directory.Delete(_dir, recursive: true);
-    }
-
-    private sealed class Cfg : ManualConfig
-    {
-        public Cfg()
-        {
-            AddJob(BenchConfig.Mutator(fullIterations: 8, quickIterations: 2, fullWarmup: 1, quickWarmup: 1, invocationCount: 1));
-            AddColumn(StatisticColumn.OperationsPerSecond);
-        }
     }
 }
 
@@ -277,7 +268,7 @@ public class StoreQueryBenchmarks
 /// store queue as replay does, so nothing is store-dropped; ids are assigned by the pump. Mean is time per event; Op/s
 /// is events committed per second. The baseline is the same pipeline with the store off, up to the folded stats.
 /// </summary>
-[Config(typeof(Cfg))]
+[Config(typeof(StoreThroughputConfig))]
 public class StorePipelineBenchmarks
 {
     public const int Events = 200_000;
@@ -352,13 +343,14 @@ public class StorePipelineBenchmarks
         SqliteConnection.ClearAllPools();
         Directory.Delete(_dir, recursive: true);
     }
+}
 
-    private sealed class Cfg : ManualConfig
+/// <summary>The store's throughput benchmarks: one call per iteration (each writes a whole workload), events per second.</summary>
+internal sealed class StoreThroughputConfig : ManualConfig
+{
+    public StoreThroughputConfig()
     {
-        public Cfg()
-        {
-            AddJob(BenchConfig.Mutator(fullIterations: 8, quickIterations: 2, fullWarmup: 1, quickWarmup: 1, invocationCount: 1));
-            AddColumn(StatisticColumn.OperationsPerSecond);
-        }
+        AddJob(BenchConfig.Mutator(fullIterations: 8, quickIterations: 2, fullWarmup: 1, quickWarmup: 1, invocationCount: 1));
+        AddColumn(StatisticColumn.OperationsPerSecond);
     }
 }

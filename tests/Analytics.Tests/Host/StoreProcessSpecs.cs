@@ -79,7 +79,7 @@ public sealed class StoreProcessSpecs(ITestOutputHelper output) : IAsyncLifetime
             }
             replay.Kill(); // SIGKILL: no flush, no shutdown hook
             await replay.WaitForExitAsync();
-            Assert.Equal(137, replay.ExitCode);
+            Assert.NotEqual(0, replay.ExitCode); // 137 on Linux: killed by signal 9
         }
         var storedBeforeKill = Server.Stored.Count;
         var (rowsAfterKill, pendingAfterKill) = Ledger();
