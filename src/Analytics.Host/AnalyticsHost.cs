@@ -25,7 +25,16 @@ internal static class AnalyticsHost
         """;
 
     /// <summary>
-    /// Builds the host. Configuration layers, later wins: the command's <paramref name="defaults"/>,
+    /// Settings the host program defaults differently from the library, under every other source: the program keeps a
+    /// ledger in the current directory (<c>--Analytics:Store:Path=</c> turns it off); the library leaves it off.
+    /// </summary>
+    internal static readonly IReadOnlyDictionary<string, string?> HostDefaults = new Dictionary<string, string?>
+    {
+        ["Analytics:Store:Path"] = "analytics.db",
+    };
+
+    /// <summary>
+    /// Builds the host. Configuration layers, later wins: <see cref="HostDefaults"/>, the command's <paramref name="defaults"/>,
     /// appsettings.json next to the binary, the
     /// <paramref name="configFile"/>, <paramref name="overrides"/> (tests), environment variables,
     /// then <c>--Section:Key=value</c> switches.
@@ -38,6 +47,7 @@ internal static class AnalyticsHost
         {
             ContentRootPath = AppContext.BaseDirectory,
         });
+        builder.Configuration.AddInMemoryCollection(HostDefaults);
         if (defaults is not null) builder.Configuration.AddInMemoryCollection(defaults);
         builder.Configuration.AddJsonFile(Path.Combine(AppContext.BaseDirectory, "appsettings.json"), optional: true);
         if (configFile is not null) builder.Configuration.AddJsonFile(Path.GetFullPath(configFile), optional: false);

@@ -1,3 +1,6 @@
+using Analytics.Contracts;
+using Analytics.Host.Stats;
+
 namespace Analytics.Host;
 
 /// <summary>The parsed command line of the host.</summary>
@@ -6,8 +9,17 @@ internal sealed record CommandLine
     public const string Usage =
         """
         usage: Analytics.Host replay <usage-log.jsonl> [--format table|json] [--config <settings.json>] [--Analytics:Key=value ...]
+               Analytics.Host stats [--since T] [--until T] [--by hour|day] [--format table|json] [--config ...] [--Analytics:Key=value ...]
+               Analytics.Host sync [--format table|json] [--config ...] [--Analytics:Key=value ...]
 
           replay     record every line of a JSON Lines usage log through the recorder and print a usage report
+                     (and store it in the ledger, analytics.db by default; --Analytics:Store:Path= turns the store off)
+          stats      print the stored usage of a window from the ledger (no replay): totals, by model, provider, agent
+          --since T  start of the window (default: the first stored hour); T is ISO 8601 (2026-11-01,
+                     2026-11-01T13:00:00Z) or Unix milliseconds; the window widens to whole UTC hours
+          --until T  end of the window, exclusive (default: now)
+          --by       hour or day: also print UTC buckets that add up to the window
+          sync       deliver every undelivered event in the ledger to Analytics:Sync:Endpoint; exit 1 if any remain
           --format   table (default, readable) or json (one JSON object on stdout, snake_case)
           --config   an extra JSON settings file layered over the defaults (see config/analytics.sample.json)
           --Analytics:Key=value   any configuration key, as in appsettings.json (also settable as Analytics__Key env vars)
@@ -21,12 +33,23 @@ internal sealed record CommandLine
         """;
 
     public required string Command { get; init; }
-    public required string LogPath { get; init; }
+
+    /// <summary>The usage log (<c>replay</c> only; empty otherwise).</summary>
+    public string LogPath { get; init; } = "";
     public string Format { get; init; } = "table";
     public string? ConfigFile { get; init; }
 
     /// <summary>Arguments handed to the configuration system (<c>--Section:Key=value</c> switches).</summary>
     public IReadOnlyList<string> ConfigurationArgs { get; init; } = [];
+
+    /// <summary><c>stats --since</c>, or null.</summary>
+    public DateTimeOffset? Since { get; init; }
+
+    /// <summary><c>stats --until</c>, or null.</summary>
+    public DateTimeOffset? Until { get; init; }
+
+    /// <summary><c>stats --by</c>, or null.</summary>
+    public UsageBucketSize? By { get; init; }
 
     /// <summary>Parses <paramref name="args"/>; on failure returns null and a one-line reason.</summary>
     public static CommandLine? Parse(string[] args, out string? error)
@@ -34,15 +57,16 @@ internal sealed record CommandLine
         error = null;
         if (args.Length == 0)
         {
-            error = "no command given (expected: replay <usage-log.jsonl>)";
+            error = "no command given (expected: replay <usage-log.jsonl>, stats or sync)";
             return null;
         }
-        if (args[0] != "replay")
+        if (args[0] is not ("replay" or "stats" or "sync"))
         {
-            error = $"unknown command '{args[0]}' (expected: replay)";
+            error = $"unknown command '{args[0]}' (expected: replay, stats or sync)";
             return null;
         }
 
+        var window = new StatsWindowArguments(args[0] == "stats");
         string? path = null, format = null, config = null;
         var configArgs = new List<string>();
         for (var i = 1; i < args.Length; i++)
@@ -50,6 +74,7 @@ internal sealed record CommandLine
             var arg = args[i];
             if (TryOption(args, ref i, "--format", out var value, ref error)) format = value;
             else if (error is null && TryOption(args, ref i, "--config", out value, ref error)) config = value;
+            else if (error is null && window.TryTake(args, ref i, ref error)) continue;
             else if (error is not null) return null;
             else if (arg.StartsWith("--", StringComparison.Ordinal) && arg.Contains(':'))
             {
@@ -62,6 +87,11 @@ internal sealed record CommandLine
                 error = $"unknown option '{arg}'";
                 return null;
             }
+            else if (args[0] != "replay")
+            {
+                error = $"unexpected argument '{arg}' ({args[0]} takes no file)";
+                return null;
+            }
             else if (path is null) path = arg;
             else
             {
@@ -70,7 +100,7 @@ internal sealed record CommandLine
             }
         }
 
-        if (path is null)
+        if (path is null && args[0] == "replay")
         {
             error = "replay needs a usage log path";
             return null;
@@ -81,10 +111,20 @@ internal sealed record CommandLine
             error = $"--format must be 'table' or 'json' (got '{format}')";
             return null;
         }
-        return new CommandLine { Command = args[0], LogPath = path, Format = format, ConfigFile = config, ConfigurationArgs = configArgs };
+        if (window.Problem() is { } problem)
+        {
+            error = problem;
+            return null;
+        }
+        return new CommandLine
+        {
+            Command = args[0], LogPath = path ?? "", Format = format, ConfigFile = config, ConfigurationArgs = configArgs,
+            Since = window.Since, Until = window.Until, By = window.By,
+        };
     }
 
-    private static bool TryOption(string[] args, ref int i, string name, out string? value, ref string? error)
+    /// <summary>Takes <c>--name value</c> or <c>--name=value</c> at <paramref name="i"/>; false when the argument is another one.</summary>
+    internal static bool TryOption(string[] args, ref int i, string name, out string? value, ref string? error)
     {
         value = null;
         var arg = args[i];

@@ -1,5 +1,7 @@
 using Analytics.Host;
 using Analytics.Host.Replay;
+using Analytics.Host.Stats;
+using Analytics.Host.SyncCommand;
 
 // Whatever fails below, the process says so in one line on stderr and exits 1: never a stack trace, never exit 134.
 AppDomain.CurrentDomain.UnhandledException += (_, e) =>
@@ -20,12 +22,22 @@ try
     if (command is null)
     {
         // One line, as scripts expect of an argument error; the usage is one --help away.
-        Console.Error.WriteLine($"error: {error} (usage: Analytics.Host replay <usage-log.jsonl> [--format table|json]; --help for more)");
+        Console.Error.WriteLine($"error: {error} (usage: Analytics.Host replay <usage-log.jsonl> | stats [--since T] [--by hour|day] | sync; --help for more)");
         return ExitCodes.BadArguments;
     }
 
-    using var signals = ShutdownSignals.Register(Console.Error);
-    return await ReplayCommand.RunAsync(command, Console.Out, Console.Error, signals: signals);
+    switch (command.Command)
+    {
+        // stats and sync read and mark the ledger, which keeps whatever a signal interrupts: the runtime's default
+        // handling (stop now) loses nothing there.
+        case "stats":
+            return await StatsCommand.RunAsync(command, Console.Out, Console.Error);
+        case "sync":
+            return await SyncCommand.RunAsync(command, Console.Out, Console.Error);
+        default:
+            using (var signals = ShutdownSignals.Register(Console.Error))
+                return await ReplayCommand.RunAsync(command, Console.Out, Console.Error, signals: signals);
+    }
 }
 catch (Exception e)
 {
@@ -59,6 +71,9 @@ namespace Analytics.Host
 
         /// <summary>An unexpected failure; one line on stderr says what. What was recorded is still reported when possible.</summary>
         public const int Failure = 1;
+
+        /// <summary><c>sync</c> finished with events still undelivered in the ledger (the contract: exit 1).</summary>
+        public const int Incomplete = 1;
 
         /// <summary>Bad arguments, configuration or input file (missing, unreadable, not UTF-8); nothing or only part of it was replayed.</summary>
         public const int BadArguments = 2;

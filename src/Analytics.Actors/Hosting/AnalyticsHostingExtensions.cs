@@ -4,6 +4,7 @@ using Akka.Hosting.Logging;
 using Analytics.Actors.Hosting;
 using Analytics.Actors.Pricing;
 using Analytics.Actors.Pump;
+using Analytics.Actors.Store;
 using Analytics.Actors.Sync;
 using Analytics.Contracts;
 using Microsoft.Extensions.Configuration;
@@ -26,7 +27,7 @@ public static class AnalyticsHostingExtensions
     /// <summary>
     /// Binds <see cref="AnalyticsOptions"/> from the <c>Analytics</c> section of <paramref name="configuration"/>
     /// (unknown keys are errors, so a typo fails loudly), validates them when the host starts, and registers the
-    /// <see cref="UsageRecorder"/>, <see cref="IUsageStats"/>, <see cref="SyncStatus"/>, the price catalog and a
+    /// <see cref="UsageRecorder"/>, <see cref="IUsageStats"/>, <see cref="SyncStatus"/>, <see cref="IUsageStore"/>, the price catalog and a
     /// <see cref="TimeProvider"/>. The host then fails to start unless an actor system runs <c>WithUsageAnalytics()</c>.
     /// </summary>
     /// <param name="services">The services.</param>
@@ -42,6 +43,7 @@ public static class AnalyticsHostingExtensions
         services.TryAddSingleton(TimeProvider.System);
         services.AddPricing();
         services.AddSync();
+        services.AddStore();
         services.TryAddSingleton<UsageAnalyticsRuntime>();
         services.TryAddSingleton(sp => sp.GetRequiredService<UsageAnalyticsRuntime>().GetRecorder(sp.GetRequiredService<IOptions<AnalyticsOptions>>().Value));
         services.TryAddSingleton<IUsageStats, UsageStatsService>();
@@ -97,8 +99,10 @@ public static class AnalyticsHostingExtensions
             var recorder = runtime.GetRecorder(options);
             var catalog = resolver.GetService<IPriceCatalog>();
             var time = resolver.GetService<TimeProvider>();
-            // Sync first: it subscribes to the recorder, so the pump hands it events from the first drain on.
-            var syncCounters = SyncRegistration.Start(system, registry, resolver, options, recorder);
+            // Store and sync first: they subscribe to the recorder, so the pump hands them events from the first drain on.
+            // With a store, sync reads the ledger (the outbox feed) instead of a queue of its own.
+            var outbox = StoreRegistration.Start(system, registry, resolver, options, recorder);
+            var syncCounters = SyncRegistration.Start(system, registry, resolver, options, recorder, outbox);
             var pump = system.ActorOf(IngressPumpActor.CreateProps(recorder, catalog, options, time, syncCounters), "usage-analytics");
             registry.Register<IngressPumpActor>(pump);
             registry.Register<AnalyticsCoordinator>(pump);

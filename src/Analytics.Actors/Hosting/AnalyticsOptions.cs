@@ -42,6 +42,9 @@ public sealed class AnalyticsOptions
     /// <summary>Upstream sync settings (<c>Analytics:Sync</c>); sync is off until an endpoint is set.</summary>
     public SyncOptions Sync { get; set; } = new();
 
+    /// <summary>The durable ledger (<c>Analytics:Store</c>); off until a path is set.</summary>
+    public StoreOptions Store { get; set; } = new();
+
     /// <summary>Returns a copy, so callers can tweak options without touching a shared instance.</summary>
     /// <returns>A member-wise copy.</returns>
     public AnalyticsOptions Clone()
@@ -49,6 +52,7 @@ public sealed class AnalyticsOptions
         var copy = (AnalyticsOptions)MemberwiseClone();
         copy.Pricing = Pricing.Clone();
         copy.Sync = Sync.Clone();
+        copy.Store = Store.Clone();
         return copy;
     }
 }

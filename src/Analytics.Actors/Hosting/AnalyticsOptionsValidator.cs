@@ -33,6 +33,7 @@ internal sealed class AnalyticsOptionsValidator : IValidateOptions<AnalyticsOpti
         errors.Range("MaxKeysPerBreakdown", o.MaxKeysPerBreakdown, 1, 1_000_000);
         PricingOptions.Validate(o.Pricing ?? new PricingOptions(), errors.Section("Pricing"));
         SyncOptions.Validate(o.Sync ?? new SyncOptions(), errors.Section("Sync"));
+        StoreOptions.Validate(o.Store ?? new StoreOptions(), errors.Section("Store"));
         return errors.Failures;
     }
 }

@@ -11,14 +11,41 @@ namespace Analytics.Actors.Reporting;
 /// </summary>
 internal static class UsageReportJson
 {
-    /// <summary><c>totals</c>, <c>by_model</c>, <c>by_provider</c>, <c>by_agent</c> of <paramref name="stats"/>.</summary>
-    public static void WriteBreakdowns(Utf8JsonWriter w, UsageStats stats)
+    /// <summary>One indented JSON object, its fields written by <paramref name="fields"/>: the frame of every report.</summary>
+    public static string Object(Action<Utf8JsonWriter> fields)
+    {
+        using var buffer = new MemoryStream();
+        using (var w = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true }))
+        {
+            w.WriteStartObject();
+            fields(w);
+            w.WriteEndObject();
+        }
+        return System.Text.Encoding.UTF8.GetString(buffer.ToArray());
+    }
+
+    /// <summary><c>totals</c>, <c>by_model</c>, <c>by_provider</c>, <c>by_agent</c> of live stats, a stored window or one of its buckets.</summary>
+    public static void WriteBreakdowns(Utf8JsonWriter w, UsageBreakdown usage)
     {
         w.WritePropertyName("totals");
-        WriteRow(w, stats.Totals);
-        WriteRows(w, "by_model", stats.ByModel);
-        WriteRows(w, "by_provider", stats.ByProvider);
-        WriteRows(w, "by_agent", stats.ByAgent);
+        WriteRow(w, usage.Totals);
+        WriteRows(w, "by_model", usage.ByModel);
+        WriteRows(w, "by_provider", usage.ByProvider);
+        WriteRows(w, "by_agent", usage.ByAgent);
+    }
+
+    /// <summary>The <c>store</c> object: what this run's events did to the ledger.</summary>
+    public static void WriteStore(Utf8JsonWriter w, StoreCounters store)
+    {
+        w.WriteStartObject("store");
+        w.WriteNumber("handed_to_store", store.HandedToStore);
+        w.WriteNumber("inserted", store.Inserted);
+        w.WriteNumber("duplicates", store.Duplicates);
+        w.WriteNumber("expired", store.Expired);
+        w.WriteNumber("failed", store.Failed);
+        w.WriteNumber("store_dropped", store.StoreDropped);
+        w.WriteNumber("pending", store.Pending);
+        w.WriteEndObject();
     }
 
     /// <summary>The <c>sync</c> object.</summary>

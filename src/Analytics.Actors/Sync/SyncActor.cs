@@ -1,4 +1,5 @@
 using System.Threading.Channels;
+using Akka;
 using Akka.Actor;
 using Akka.Event;
 using Akka.Streams;
@@ -27,8 +28,8 @@ internal sealed class SyncActor : ReceiveActor, IWithTimers
 
     private static readonly TimeSpan StreamRestartDelay = TimeSpan.FromSeconds(1);
 
-    private readonly EventTap _tap;
-    private readonly ChannelReader<AnalyticsEvent> _queue;
+    private readonly Func<CancellationToken, Source<AnalyticsEvent, NotUsed>> _source;
+    private readonly Action _stopIntake;
     private readonly ISyncSink _sink;
     private readonly SyncMetrics _metrics;
     private readonly SyncOptions _options;
@@ -39,11 +40,11 @@ internal sealed class SyncActor : ReceiveActor, IWithTimers
     private bool _flushing;
     private bool _flushed;
 
-    /// <summary>Use <see cref="CreateProps"/>.</summary>
-    public SyncActor(EventTap tap, ChannelReader<AnalyticsEvent> queue, ISyncSink sink, SyncMetrics metrics, SyncOptions options)
+    /// <summary>Use <see cref="CreateProps(EventTap, ChannelReader{AnalyticsEvent}, ISyncSink, SyncMetrics, SyncOptions)"/>.</summary>
+    public SyncActor(Func<CancellationToken, Source<AnalyticsEvent, NotUsed>> source, Action stopIntake, ISyncSink sink, SyncMetrics metrics, SyncOptions options)
     {
-        _tap = tap;
-        _queue = queue;
+        _source = source;
+        _stopIntake = stopIntake;
         _sink = sink;
         _metrics = metrics;
         _options = options;
@@ -67,7 +68,17 @@ internal sealed class SyncActor : ReceiveActor, IWithTimers
     /// <param name="options">Batch size, interval, parallelism.</param>
     /// <returns>Props.</returns>
     public static Props CreateProps(EventTap tap, ChannelReader<AnalyticsEvent> queue, ISyncSink sink, SyncMetrics metrics, SyncOptions options)
-        => Props.Create(() => new SyncActor(tap, queue, sink, metrics, options));
+        => CreateProps(_ => ChannelSource.FromReader(queue), tap.Complete, sink, metrics, options);
+
+    /// <summary>Props for a sync actor fed by another source than the pump's queue (the store's outbox).</summary>
+    /// <param name="source">Creates the source of one stream run; the token fires when delivery must stop.</param>
+    /// <param name="stopIntake">Ends the source at the flush (it completes once it has handed out what it has).</param>
+    /// <param name="sink">Where batches are delivered.</param>
+    /// <param name="metrics">The counters batches settle into.</param>
+    /// <param name="options">Batch size, interval, parallelism.</param>
+    /// <returns>Props.</returns>
+    public static Props CreateProps(Func<CancellationToken, Source<AnalyticsEvent, NotUsed>> source, Action stopIntake, ISyncSink sink, SyncMetrics metrics, SyncOptions options)
+        => Props.Create(() => new SyncActor(source, stopIntake, sink, metrics, options));
 
     /// <inheritdoc />
     protected override void PreStart() => RunStream();
@@ -99,7 +110,7 @@ internal sealed class SyncActor : ReceiveActor, IWithTimers
         var sink = _sink;
         var token = _stopDelivery.Token;
         var metrics = _metrics;
-        var completion = ChannelSource.FromReader(_queue)
+        var completion = _source(token)
             .ViaDelivery(_options.BatchSize, _options.Interval, _options.Parallelism, batch => sink.DeliverAsync(batch, token))
             .RunWith(Sink.ForEach<BatchOutcome>(metrics.Settle), Context.Materializer());
         completion.PipeTo(Self, success: () => StreamCompleted.Instance, failure: ex => new StreamFailed(ex));
@@ -172,7 +183,7 @@ internal sealed class SyncActor : ReceiveActor, IWithTimers
     /// purpose: an event recorded after this (a host still serving during shutdown) is refused by the completed
     /// queue and counted as sync-dropped, instead of vanishing from the accounting.
     /// </summary>
-    private void StopIntake() => _tap.Complete();
+    private void StopIntake() => _stopIntake();
 
     /// <summary>Flush and stop taking events; answered with <see cref="Flushed"/>.</summary>
     /// <param name="Timeout">How long delivery may go on before it is cancelled.</param>

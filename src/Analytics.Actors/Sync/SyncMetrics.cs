@@ -17,6 +17,10 @@ internal readonly record struct BatchOutcome(int Delivered, int Duplicates, int 
 
     /// <summary>A batch none of whose events was delivered.</summary>
     public static BatchOutcome AllUndelivered(int count) => new(0, 0, 0, 0, count);
+
+    /// <summary>The sum of two outcomes (the outbox adds up the per-event outcomes of a batch).</summary>
+    public static BatchOutcome operator +(BatchOutcome a, BatchOutcome b) => new(
+        a.Delivered + b.Delivered, a.Duplicates + b.Duplicates, a.Rejected + b.Rejected, a.Unauthorized + b.Unauthorized, a.Undelivered + b.Undelivered);
 }
 
 /// <summary>
@@ -27,6 +31,8 @@ internal readonly record struct BatchOutcome(int Delivered, int Duplicates, int 
 internal sealed class SyncMetrics
 {
     private readonly object _gate = new();
+    private Func<long> _handed = static () => 0;
+    private Func<long> _dropped = static () => 0;
     private EventTap? _tap;
     private ChannelReader<AnalyticsEvent>? _queue;
     private int _queueCapacity;
@@ -43,6 +49,14 @@ internal sealed class SyncMetrics
         _queue = queue;
         _queueCapacity = capacity;
         Volatile.Write(ref _tap, tap);
+        Attach(() => tap.Accepted, () => tap.Dropped);
+    }
+
+    /// <summary>Connects another feed (the store's outbox): what it handed to the pipeline, and what it refused.</summary>
+    public void Attach(Func<long> handed, Func<long> dropped)
+    {
+        Volatile.Write(ref _dropped, dropped);
+        Volatile.Write(ref _handed, handed);
     }
 
     /// <summary>Connects the dead-letter file, whose failed writes are <c>DeadLetterWriteFailures</c>.</summary>
@@ -93,7 +107,7 @@ internal sealed class SyncMetrics
         {
             if (_closed) return 0;
             _closed = true;
-            var pending = Pending(Volatile.Read(ref _tap)?.Accepted ?? 0);
+            var pending = Pending(Volatile.Read(ref _handed)());
             Interlocked.Add(ref _undelivered, pending);
             return pending;
         }
@@ -103,17 +117,16 @@ internal sealed class SyncMetrics
     /// <returns>The counters.</returns>
     public SyncCounters Snapshot()
     {
-        var tap = Volatile.Read(ref _tap);
         lock (_gate)
         {
-            var handed = tap?.Accepted ?? 0;
+            var handed = Volatile.Read(ref _handed)();
             return new SyncCounters(
                 HandedToSync: handed,
                 Delivered: Volatile.Read(ref _delivered),
                 Duplicates: Volatile.Read(ref _duplicates),
                 Rejected: Volatile.Read(ref _rejected),
                 RetriedAttempts: Volatile.Read(ref _retried),
-                SyncDropped: tap?.Dropped ?? 0,
+                SyncDropped: Volatile.Read(ref _dropped)(),
                 Undelivered: Volatile.Read(ref _undelivered),
                 Pending: Pending(handed),
                 Unauthorized: Volatile.Read(ref _unauthorized),

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Threading.Channels;
 using Akka;
 using Akka.Actor;
+using Akka.Streams.Dsl;
 using Akka.Configuration;
 using Akka.DependencyInjection;
 using Akka.Hosting;
@@ -57,9 +58,11 @@ internal static class SyncRegistration
 
     /// <summary>
     /// Starts sync for <paramref name="recorder"/> if configured. Returns a reader of its counters for the
-    /// stats, or null when sync is off.
+    /// stats, or null when sync is off. Without a <paramref name="feed"/> the pump feeds sync through a bounded queue;
+    /// with one (the store's outbox) sync reads from it and no queue exists.
     /// </summary>
-    public static Func<SyncCounters?>? Start(ActorSystem system, IActorRegistry registry, IDependencyResolver resolver, AnalyticsOptions options, UsageRecorder recorder)
+    public static Func<SyncCounters?>? Start(ActorSystem system, IActorRegistry registry, IDependencyResolver resolver, AnalyticsOptions options, UsageRecorder recorder,
+        SyncFeed? feed = null)
     {
         var sync = options.Sync;
         if (sync is null || !sync.Enabled) return null; // sync off: nothing runs
@@ -71,23 +74,32 @@ internal static class SyncRegistration
 
         var log = loggers.CreateLogger(typeof(SyncRegistration).Namespace!);
         var metrics = new SyncMetrics();
-        var queue = Channel.CreateBounded<AnalyticsEvent>(new BoundedChannelOptions(sync.QueueCapacity)
-        {
-            SingleReader = true,
-            FullMode = BoundedChannelFullMode.Wait, // with TryWrite this means "refuse": the tap counts it as sync-dropped
-        });
-        var tap = new EventTap(queue.Writer, llmEventsOnly: true, isSubscription: false);
-        metrics.Attach(tap, queue.Reader, sync.QueueCapacity);
         var deadLetters = new DeadLetterFile(sync.DeadLetterPath, time, loggers.CreateLogger<DeadLetterFile>(), sync.Token);
         metrics.Attach(deadLetters);
         var sink = new Protocol012HttpSink(sync, clients, metrics, deadLetters, time, loggers.CreateLogger<Protocol012HttpSink>());
 
-        var actor = system.ActorOf(SyncActor.CreateProps(tap, queue.Reader, sink, metrics, sync), "usage-analytics-sync");
+        IActorRef actor;
+        if (feed is null)
+        {
+            var queue = Channel.CreateBounded<AnalyticsEvent>(new BoundedChannelOptions(sync.QueueCapacity)
+            {
+                SingleReader = true,
+                FullMode = BoundedChannelFullMode.Wait, // with TryWrite this means "refuse": the tap counts it as sync-dropped
+            });
+            var tap = new EventTap(queue.Writer, llmEventsOnly: true, isSubscription: false);
+            metrics.Attach(tap, queue.Reader, sync.QueueCapacity);
+            actor = system.ActorOf(SyncActor.CreateProps(tap, queue.Reader, sink, metrics, sync), "usage-analytics-sync");
+            recorder.Taps.Add(tap);
+        }
+        else
+        {
+            metrics.Attach(feed.Handed, static () => 0); // nothing is refused: the ledger holds what sync has not taken yet
+            actor = system.ActorOf(SyncActor.CreateProps(feed.Source, feed.Complete, feed.WrapSink(sink), metrics, sync), "usage-analytics-sync");
+        }
         registry.Register<SyncActor>(actor);
-        recorder.Taps.Add(tap);
         resolver.GetService<SyncStatus>()?.Attach(metrics);
 
-        CoordinatedShutdown.Get(system).AddTask(FlushPhase, "analytics-sync-flush", () => FlushAsync(registry, actor, sync.FlushTimeout, deadLetters.Path, log));
+        CoordinatedShutdown.Get(system).AddTask(FlushPhase, "analytics-sync-flush", () => FlushAsync(registry, actor, sync.FlushTimeout, deadLetters.Path, log, feed?.BeforeFlush));
         log.LogInformation("Sync on: events go to {Endpoint} in batches of {BatchSize} or every {Interval}; dead letters in {DeadLetterPath}",
             sync.EventsUri, sync.BatchSize, sync.Interval, deadLetters.Path);
         return metrics.Snapshot;
@@ -98,7 +110,8 @@ internal static class SyncRegistration
     /// then have the sync actor complete the queue and wait for delivery, all within <paramref name="flushTimeout"/>
     /// (plus the cancel grace when delivery has to be cancelled).
     /// </summary>
-    private static async Task<Done> FlushAsync(IActorRegistry registry, IActorRef syncActor, TimeSpan flushTimeout, string deadLetterPath, ILogger log)
+    private static async Task<Done> FlushAsync(IActorRegistry registry, IActorRef syncActor, TimeSpan flushTimeout, string deadLetterPath, ILogger log,
+        Func<Task>? beforeFlush)
     {
         var started = Stopwatch.GetTimestamp();
         // The pump is created after sync starts, so it is looked up now rather than captured at start. Its final drain
@@ -114,6 +127,9 @@ internal static class SyncRegistration
                 log.LogWarning("Sync flush: the pump did not drain within {FlushTimeout}; flushing what reached the queue", flushTimeout);
             }
         }
+
+        // With the store, sync reads the ledger: the writer commits everything drained before the outbox is completed.
+        if (beforeFlush is not null) await beforeFlush().ConfigureAwait(false);
 
         var left = flushTimeout - Stopwatch.GetElapsedTime(started);
         if (left < TimeSpan.FromMilliseconds(1)) left = TimeSpan.FromMilliseconds(1);
@@ -145,3 +161,19 @@ internal static class SyncRegistration
         return Done.Instance;
     }
 }
+
+/// <summary>
+/// A source of events for sync other than the pump's queue: the store's outbox, which reads undelivered rows from the
+/// ledger and marks them as the server answers.
+/// </summary>
+/// <param name="Source">Creates the source of one stream run; the token fires when delivery must stop.</param>
+/// <param name="Complete">Ends the source once it has handed out everything there is (the flush).</param>
+/// <param name="Handed">Events handed to the pipeline so far.</param>
+/// <param name="WrapSink">Wraps the HTTP sink (the outbox marks delivery outcomes in the ledger).</param>
+/// <param name="BeforeFlush">Awaited after the pump's final drain and before the source is completed.</param>
+internal sealed record SyncFeed(
+    Func<CancellationToken, Source<AnalyticsEvent, NotUsed>> Source,
+    Action Complete,
+    Func<long> Handed,
+    Func<ISyncSink, ISyncSink> WrapSink,
+    Func<Task> BeforeFlush);

@@ -7,7 +7,7 @@ namespace Analytics.Contracts;
 /// </summary>
 public abstract record AnalyticsEvent
 {
-    /// <summary>Unique id (a UUID v4 string unless the caller supplied its own). Null until assigned.</summary>
+    /// <summary>Unique id (a time-ordered UUID v7 string unless the caller supplied its own). Null until assigned.</summary>
     public string? EventId { get; init; }
 
     /// <summary>Unix epoch milliseconds. 0 means "not stamped yet"; the pump stamps it.</summary>

@@ -11,4 +11,13 @@ public static class UsageQueries
 
         private GetStats() { }
     }
+
+    /// <summary>
+    /// Stored usage of the window <c>[Since, Until)</c>, optionally in UTC buckets; answered with a
+    /// <see cref="UsageHistory"/> by the store's actor once everything recorded before the Ask is committed.
+    /// </summary>
+    /// <param name="Since">Start of the window (rounded down to the hour); null for the beginning of the store.</param>
+    /// <param name="Until">End of the window, exclusive (rounded up to the hour); null for now.</param>
+    /// <param name="By">Bucket width, or null for totals only.</param>
+    public sealed record GetUsage(DateTimeOffset? Since = null, DateTimeOffset? Until = null, UsageBucketSize? By = null);
 }

@@ -1,8 +1,10 @@
 using System.Globalization;
 using System.Text;
 using Analytics.Actors;
+using Analytics.Actors.Store;
 using Analytics.Actors.UsageLog;
 using Analytics.Contracts;
+using Analytics.Host.Store;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
@@ -93,6 +95,7 @@ internal static class ReplayCommand
     {
         var recorder = host.Services.GetRequiredService<UsageRecorder>();
         var sync = host.Services.GetService<SyncStatus>() is { Enabled: true } status ? status : null;
+        var store = host.Services.GetRequiredService<StoreRuntime>().Current;
         var run = new Progress();
         signals?.Describe(() => run.LeftUndelivered(recorder, sync));
 
@@ -111,6 +114,8 @@ internal static class ReplayCommand
                 else if (!line.IsBlank)
                 {
                     var entry = UsageLogParser.Parse(line.Bytes.Span, out error);
+                    // A replay exists to store the whole log: it waits for room in the store queue as it does for the ring.
+                    if (entry is not null && store is not null) await StoreRoom.WaitAsync(store, recorder);
                     if (entry is not null && await RecordAsync(recorder, sync, entry, e => error = e, stopping)) run.Recorded++;
                 }
                 // Counted only once handled: a line cut short by a signal is neither recorded nor skipped, and not read.
@@ -161,15 +166,20 @@ internal static class ReplayCommand
             // The stats were asked before the stop, but sync delivers its tail during the stop (the shutdown flush):
             // report its final counters.
             if (sync?.Current is { } finalSync) stats = stats with { Sync = finalSync };
-            var report = new ReplayReport { Source = command.LogPath, Lines = run.Lines, Recorded = run.Recorded, SkippedLines = run.Skipped, Stats = stats };
+            var report = new ReplayReport
+            {
+                Source = command.LogPath, Lines = run.Lines, Recorded = run.Recorded, SkippedLines = run.Skipped, Stats = stats,
+                Store = host.Services.GetRequiredService<IUsageStore>().Counters,
+            };
             await stdout.WriteLineAsync(command.Format == "json" ? report.ToJson() : report.ToTable());
         }
-        return await Verdict(command, stderr, signals, run, stats, inputError, failure);
+        var storeCounters = host.Services.GetRequiredService<IUsageStore>().Counters;
+        return await Verdict(command, stderr, signals, run, stats, storeCounters, inputError, failure);
     }
 
     /// <summary>The exit code and, for every code but 0, one line on stderr saying why.</summary>
-    private static async Task<int> Verdict(CommandLine command, TextWriter stderr, ShutdownSignals? signals, Progress run, UsageStats? stats, string? inputError,
-        Exception? failure)
+    private static async Task<int> Verdict(CommandLine command, TextWriter stderr, ShutdownSignals? signals, Progress run, UsageStats? stats,
+        StoreCounters? store, string? inputError, Exception? failure)
     {
         if (failure is not null)
         {
@@ -177,7 +187,7 @@ internal static class ReplayCommand
                                         (stats is null ? "; no report" : "; the report covers what was recorded"));
             return ExitCodes.Failure;
         }
-        var shortfall = Shortfall(stats);
+        var shortfall = Shortfall(stats, store);
         if (signals?.Received is not null)
         {
             var outcome = shortfall is not null ? shortfall
@@ -200,7 +210,7 @@ internal static class ReplayCommand
     }
 
     /// <summary>What did not arrive where it was handed, or null when everything did.</summary>
-    private static string? Shortfall(UsageStats? stats)
+    private static string? Shortfall(UsageStats? stats, StoreCounters? store)
     {
         if (stats is null) return null;
         var c = CultureInfo.InvariantCulture;
@@ -214,6 +224,11 @@ internal static class ReplayCommand
             if (s.Pending > 0) parts.Add(string.Create(c, $"{s.Pending} still pending"));
             if (s.Rejected + s.Undelivered > 0) parts.Add("dead letters in Analytics:Sync:DeadLetterPath");
             if (s.DeadLetterWriteFailures > 0) parts.Add(string.Create(c, $"{s.DeadLetterWriteFailures} dead letters could not be written"));
+        }
+        if (store is { } st)
+        {
+            if (st.StoreDropped > 0) parts.Add(string.Create(c, $"{st.StoreDropped} store-dropped (store queue full)"));
+            if (st.Failed > 0) parts.Add(string.Create(c, $"{st.Failed} not committed to the store"));
         }
         return parts.Count == 0 ? null : string.Join(", ", parts);
     }
@@ -229,7 +244,7 @@ internal static class ReplayCommand
     };
 
     /// <summary>The message and every inner message: the binder names the offending key only in the inner one.</summary>
-    private static string Describe(Exception e)
+    internal static string Describe(Exception e)
     {
         var text = e.Message;
         for (var inner = e.InnerException; inner is not null; inner = inner.InnerException)

@@ -184,7 +184,12 @@ public sealed class HostSignalSpecs : IAsyncLifetime
 
         public static HostRun Start(string[] args)
         {
-            var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+            // Its own working directory: the host keeps its ledger (analytics.db) there, and runs must not share one.
+            var start = new ProcessStartInfo("dotnet")
+            {
+                RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
+                WorkingDirectory = Directory.CreateTempSubdirectory("host-signal-cwd-").FullName,
+            };
             start.ArgumentList.Add(HostProcessSpecs.HostDll());
             foreach (var a in args) start.ArgumentList.Add(a);
             var run = new HostRun(new Process { StartInfo = start });

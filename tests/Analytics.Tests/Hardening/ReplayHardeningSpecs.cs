@@ -6,6 +6,8 @@ using Analytics.Host.Replay;
 using Analytics.Tests.Sync;
 using Microsoft.Extensions.DependencyInjection;
 
+using Analytics.Tests.Store;
+
 namespace Analytics.Tests.Hardening;
 
 /// <summary>
@@ -40,7 +42,7 @@ public sealed class ReplayHardeningSpecs : IAsyncLifetime
         var command = CommandLine.Parse(["replay", path, "--format", "json", .. args], out var error) ?? throw new InvalidOperationException(error);
         var stdout = new StringWriter();
         var stderr = new StringWriter();
-        var code = await ReplayCommand.RunAsync(command, stdout, stderr, overrides);
+        var code = await ReplayCommand.RunAsync(command, stdout, stderr, StoreTestSupport.WithoutStore(overrides));
         return (code, stdout.ToString(), stderr.ToString());
     }
 

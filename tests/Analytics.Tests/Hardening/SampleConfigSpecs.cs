@@ -88,6 +88,8 @@ public sealed partial class SampleConfigSpecs
             if (key.EndsWith(":MaxRetryDelay", StringComparison.Ordinal)) settings.TryAdd("Analytics:Sync:RetryDelay", "00:00:00.001");
             if (key.EndsWith(":RetryDelay", StringComparison.Ordinal)) settings.TryAdd("Analytics:Sync:MaxRetryDelay", "01:00:00");
         }
+        // Store settings likewise are checked only when the store is on.
+        if (key.StartsWith("Analytics:Store:", StringComparison.Ordinal)) settings.TryAdd("Analytics:Store:Path", SyncTestSupport.TempFile("sample.db"));
         var options = new ConfigurationBuilder().AddInMemoryCollection(settings).Build().GetSection("Analytics").Get<AnalyticsOptions>()!;
         var result = new AnalyticsOptionsValidator().Validate(null, options);
         return result.Failed ? result.Failures!.Where(f => f.StartsWith(key + " ", StringComparison.Ordinal)).ToList() : [];

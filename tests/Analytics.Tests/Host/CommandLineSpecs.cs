@@ -35,7 +35,7 @@ public sealed class CommandLineSpecs
 
     [Theory]
     [InlineData(new string[0], "no command given")]
-    [InlineData(new[] { "report" }, "unknown command 'report'")]
+    [InlineData(new[] { "report" }, "unknown command 'report' (expected: replay, stats or sync)")]
     [InlineData(new[] { "replay" }, "replay needs a usage log path")]
     [InlineData(new[] { "replay", "a", "b" }, "unexpected argument 'b'")]
     [InlineData(new[] { "replay", "a", "--format", "xml" }, "--format must be 'table' or 'json' (got 'xml')")]
@@ -45,5 +45,53 @@ public sealed class CommandLineSpecs
     {
         Assert.Null(CommandLine.Parse(args, out var error));
         Assert.Contains(expected, error);
+    }
+}
+
+public sealed class StoreCommandLineSpecs
+{
+    [Fact]
+    public void Stats_takes_a_window_and_a_bucket_width()
+    {
+        var c = CommandLine.Parse(["stats", "--since", "2026-11-01", "--until=1793577600000", "--by", "day", "--format", "json"], out var error);
+        Assert.Null(error);
+        Assert.Equal(DateTimeOffset.Parse("2026-11-01T00:00:00Z"), c!.Since);
+        Assert.Equal(DateTimeOffset.FromUnixTimeMilliseconds(1_793_577_600_000), c.Until);
+        Assert.Equal(UsageBucketSize.Day, c.By);
+        Assert.Equal("json", c.Format);
+    }
+
+    [Theory]
+    [InlineData("2026-11-01T13:00:00Z", "2026-11-01T13:00:00+00:00")]
+    [InlineData("2026-11-01T15:00:00+02:00", "2026-11-01T13:00:00+00:00")]
+    [InlineData("2026-11-01T13:00", "2026-11-01T13:00:00+00:00")] // no offset: UTC
+    [InlineData("2026-11-01T13:00:00.250Z", "2026-11-01T13:00:00.250+00:00")]
+    [InlineData("0", "1970-01-01T00:00:00+00:00")]
+    public void Times_are_ISO_8601_or_Unix_milliseconds(string text, string expected)
+        => Assert.Equal(DateTimeOffset.Parse(expected), Analytics.Host.Stats.StatsWindowArguments.ParseTime(text));
+
+    [Theory]
+    [InlineData(new[] { "stats", "--since", "yesterday" }, "--since must be ISO 8601")]
+    [InlineData(new[] { "stats", "--until", "2026-02-30" }, "--until must be ISO 8601")]
+    [InlineData(new[] { "stats", "--since", "99999999999999999999" }, "--since must be ISO 8601")]
+    [InlineData(new[] { "stats", "--by", "week" }, "--by must be 'hour' or 'day' (got 'week')")]
+    [InlineData(new[] { "stats", "--since", "2026-11-02", "--until", "2026-11-01" }, "must be before --until")]
+    [InlineData(new[] { "stats", "--since" }, "--since needs a value")]
+    [InlineData(new[] { "stats", "usage.jsonl" }, "stats takes no file")]
+    [InlineData(new[] { "replay", "x.jsonl", "--by", "day" }, "--by is an option of stats only")]
+    [InlineData(new[] { "sync", "--since", "2026-11-01" }, "--since is an option of stats only")]
+    public void Bad_stats_and_sync_arguments_get_a_one_line_reason(string[] args, string expected)
+    {
+        Assert.Null(CommandLine.Parse(args, out var error));
+        Assert.Contains(expected, error);
+    }
+
+    [Fact]
+    public void Sync_takes_only_the_common_options()
+    {
+        var c = CommandLine.Parse(["sync", "--format", "json", "--Analytics:Sync:Endpoint=http://x"], out var error);
+        Assert.Null(error);
+        Assert.Equal("sync", c!.Command);
+        Assert.Equal(["--Analytics:Sync:Endpoint=http://x"], c.ConfigurationArgs);
     }
 }

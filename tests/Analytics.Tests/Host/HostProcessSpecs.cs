@@ -9,7 +9,12 @@ public sealed class HostProcessSpecs
     private static async Task<(int Code, string Out, string Err)> RunAsync(params string[] args)
     {
         var host = HostDll();
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        // In a folder of its own: the host keeps its ledger (analytics.db) in the current directory by default.
+        var start = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
+            WorkingDirectory = Directory.CreateTempSubdirectory("host-process-cwd-").FullName,
+        };
         start.ArgumentList.Add(host);
         foreach (var a in args) start.ArgumentList.Add(a);
         using var process = Process.Start(start)!;
@@ -63,6 +68,10 @@ public sealed class HostProcessSpecs
     [InlineData("replay", "/nonexistent/usage.jsonl")]
     [InlineData("frobnicate")]
     [InlineData("replay", "x.jsonl", "--format", "yaml")]
+    [InlineData("stats")] // a fresh folder holds no analytics.db
+    [InlineData("stats", "--by", "week")]
+    [InlineData("stats", "--since", "last tuesday")]
+    [InlineData("sync")]
     public async Task Bad_arguments_and_missing_files_exit_2_with_one_line_on_stderr(params string[] args)
     {
         var (code, stdout, stderr) = await RunAsync(args);

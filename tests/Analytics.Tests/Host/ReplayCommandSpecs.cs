@@ -4,6 +4,7 @@ using Analytics.Host;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using Analytics.Host.Replay;
+using Analytics.Tests.Store;
 
 namespace Analytics.Tests.Host;
 
@@ -26,7 +27,7 @@ public sealed class ReplayCommandSpecs : IDisposable
         var command = CommandLine.Parse(args, out var error) ?? throw new InvalidOperationException(error);
         var stdout = new StringWriter();
         var stderr = new StringWriter();
-        var code = await ReplayCommand.RunAsync(command, stdout, stderr, overrides);
+        var code = await ReplayCommand.RunAsync(command, stdout, stderr, StoreTestSupport.WithoutStore(overrides));
         return (code, stdout.ToString(), stderr.ToString());
     }
 

@@ -128,6 +128,12 @@ public sealed class AnalyticsOptionsSpecs
         Assert.Equal(defaults.Sync.RetryBudget, bound.Sync.RetryBudget);
         Assert.Equal(defaults.Sync.FlushTimeout, bound.Sync.FlushTimeout);
         Assert.Equal(defaults.Sync.QueueCapacity, bound.Sync.QueueCapacity);
+        Assert.Equal(defaults.Store.Path, bound.Store.Path);
+        Assert.Equal(defaults.Store.RetainEvents, bound.Store.RetainEvents);
+        Assert.Equal(defaults.Store.BatchSize, bound.Store.BatchSize);
+        Assert.Equal(defaults.Store.BatchInterval, bound.Store.BatchInterval);
+        Assert.Equal(defaults.Store.QueueCapacity, bound.Store.QueueCapacity);
+        Assert.Equal(defaults.Store.FlushTimeout, bound.Store.FlushTimeout);
         Assert.Equal(2, bound.Pricing.Overrides.Count);
     }
 }

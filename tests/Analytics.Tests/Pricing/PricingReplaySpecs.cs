@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using Analytics.Host;
 using Analytics.Host.Replay;
+using Analytics.Tests.Store;
 using Xunit;
 using static Analytics.Tests.Pricing.PricingTestSupport;
 
@@ -14,7 +15,7 @@ public sealed class PricingReplaySpecs
     {
         var stdout = new StringWriter();
         var stderr = new StringWriter();
-        var code = await ReplayCommand.RunAsync(new CommandLine { Command = "replay", LogPath = log, Format = format }, stdout, stderr, settings);
+        var code = await ReplayCommand.RunAsync(new CommandLine { Command = "replay", LogPath = log, Format = format }, stdout, stderr, StoreTestSupport.WithoutStore(settings));
         return (code, stdout.ToString(), stderr.ToString());
     }
 

@@ -239,7 +239,9 @@ public sealed class IngressPumpActorSpecs(ITestOutputHelper output) : PumpHarnes
 
         Assert.Equal(3, events.Count);
         var first = Assert.IsType<LlmRequestCompleted>(events[0]);
-        Assert.True(Guid.TryParse(first.EventId, out var id) && id.Version == 4, $"expected a UUID v4, got {first.EventId}");
+        Assert.True(Guid.TryParse(first.EventId, out var id) && id.Version == 7, $"expected a UUID v7, got {first.EventId}");
+        // Time-ordered: its first 48 bits are the injected clock's Unix milliseconds.
+        Assert.Equal(1_700_000_000_123, Convert.ToInt64(first.EventId![..8] + first.EventId[9..13], 16));
         Assert.Equal(1_700_000_000_123, first.TimestampMs);
         Assert.Equal("openai", first.Provider);
         Assert.Equal("ip_openai-001", first.ProviderId);

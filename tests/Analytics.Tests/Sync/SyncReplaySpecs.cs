@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Analytics.Host;
 using Analytics.Host.Replay;
+using Analytics.Tests.Store;
 using Xunit;
 
 namespace Analytics.Tests.Sync;
@@ -21,7 +22,7 @@ public sealed class SyncReplaySpecs : IAsyncLifetime
         var stdout = new StringWriter();
         var stderr = new StringWriter();
         var command = new CommandLine { Command = "replay", LogPath = _sample, Format = "json" };
-        var exit = await ReplayCommand.RunAsync(command, stdout, stderr, overrides);
+        var exit = await ReplayCommand.RunAsync(command, stdout, stderr, StoreTestSupport.WithoutStore(overrides));
         var text = stdout.ToString();
         return (exit, text.Length == 0 ? default : JsonDocument.Parse(text).RootElement.Clone(), stderr.ToString());
     }
