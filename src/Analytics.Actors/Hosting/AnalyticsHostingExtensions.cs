@@ -2,6 +2,7 @@ using Akka.Actor;
 using Akka.Hosting;
 using Akka.Hosting.Logging;
 using Analytics.Actors.Hosting;
+using Analytics.Actors.Metrics;
 using Analytics.Actors.Pricing;
 using Analytics.Actors.Pump;
 using Analytics.Actors.Store;
@@ -44,6 +45,7 @@ public static class AnalyticsHostingExtensions
         services.AddPricing();
         services.AddSync();
         services.AddStore();
+        services.AddUsageMetrics();
         services.TryAddSingleton<UsageAnalyticsRuntime>();
         services.TryAddSingleton(sp => sp.GetRequiredService<UsageAnalyticsRuntime>().GetRecorder(sp.GetRequiredService<IOptions<AnalyticsOptions>>().Value));
         services.TryAddSingleton<IUsageStats, UsageStatsService>();
@@ -103,6 +105,7 @@ public static class AnalyticsHostingExtensions
             // With a store, sync reads the ledger (the outbox feed) instead of a queue of its own.
             var outbox = StoreRegistration.Start(system, registry, resolver, options, recorder);
             var syncCounters = SyncRegistration.Start(system, registry, resolver, options, recorder, outbox);
+            MetricsRegistration.Start(system, resolver, options, recorder);
             var pump = system.ActorOf(IngressPumpActor.CreateProps(recorder, catalog, options, time, syncCounters), "usage-analytics");
             registry.Register<IngressPumpActor>(pump);
             registry.Register<AnalyticsCoordinator>(pump);

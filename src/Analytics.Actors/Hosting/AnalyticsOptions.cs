@@ -44,6 +44,11 @@ public sealed class AnalyticsOptions
 
     /// <summary>The durable ledger (<c>Analytics:Store</c>); off until a path is set.</summary>
     public StoreOptions Store { get; set; } = new();
+    /// <summary>The <c>Analytics.Usage</c> meter's settings (<c>Analytics:Metrics</c>).</summary>
+    public MetricsOptions Metrics { get; set; } = new();
+
+    /// <summary>Thresholds of the <c>usage-analytics</c> health check (<c>Analytics:Health</c>).</summary>
+    public HealthOptions Health { get; set; } = new();
 
     /// <summary>Returns a copy, so callers can tweak options without touching a shared instance.</summary>
     /// <returns>A member-wise copy.</returns>
@@ -53,6 +58,8 @@ public sealed class AnalyticsOptions
         copy.Pricing = Pricing.Clone();
         copy.Sync = Sync.Clone();
         copy.Store = Store.Clone();
+        copy.Metrics = Metrics.Clone();
+        copy.Health = Health.Clone();
         return copy;
     }
 }

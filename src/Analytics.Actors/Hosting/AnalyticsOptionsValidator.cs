@@ -34,6 +34,8 @@ internal sealed class AnalyticsOptionsValidator : IValidateOptions<AnalyticsOpti
         PricingOptions.Validate(o.Pricing ?? new PricingOptions(), errors.Section("Pricing"));
         SyncOptions.Validate(o.Sync ?? new SyncOptions(), errors.Section("Sync"));
         StoreOptions.Validate(o.Store ?? new StoreOptions(), errors.Section("Store"));
+        MetricsOptions.Validate(o.Metrics ?? new MetricsOptions(), errors.Section("Metrics"));
+        HealthOptions.Validate(o.Health ?? new HealthOptions(), errors.Section("Health"));
         return errors.Failures;
     }
 }

@@ -73,6 +73,31 @@ public sealed class AnalyticsOptionsSpecs
     }
 
     [Fact]
+    public void Bad_metrics_and_health_settings_name_their_keys()
+    {
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Analytics:Metrics:MaxAgents"] = "0",
+            ["Analytics:Metrics:QueueCapacity"] = "20000000",
+            ["Analytics:Health:DropWindow"] = "00:00:00.500",
+            ["Analytics:Health:SyncBacklogThreshold"] = "0",
+            ["Analytics:Health:StoreQueueThreshold"] = "-1",
+            ["Analytics:Health:PumpTimeout"] = "00:02:00",
+        }).Build();
+        using var sp = Build(configuration);
+
+        var e = Assert.Throws<OptionsValidationException>(() => sp.GetRequiredService<IOptions<AnalyticsOptions>>().Value);
+
+        Assert.Contains("Analytics:Metrics:MaxAgents must be between 1 and 10000 (got 0).", e.Failures);
+        Assert.Contains("Analytics:Metrics:QueueCapacity must be between 1 and 10000000 (got 20000000).", e.Failures);
+        Assert.Contains("Analytics:Health:DropWindow must be between 00:00:01 and 1.00:00:00 (got 00:00:00.5000000).", e.Failures);
+        Assert.Contains("Analytics:Health:SyncBacklogThreshold must be between 1 and 100000000 (got 0).", e.Failures);
+        Assert.Contains("Analytics:Health:StoreQueueThreshold must be between 1 and 100000000 (got -1).", e.Failures);
+        Assert.Contains("Analytics:Health:PumpTimeout must be between 00:00:00.0100000 and 00:01:00 (got 00:02:00).", e.Failures);
+        Assert.Equal(6, e.Failures.Count());
+    }
+
+    [Fact]
     public void A_value_of_the_wrong_type_names_the_key()
     {
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
@@ -135,5 +160,13 @@ public sealed class AnalyticsOptionsSpecs
         Assert.Equal(defaults.Store.QueueCapacity, bound.Store.QueueCapacity);
         Assert.Equal(defaults.Store.FlushTimeout, bound.Store.FlushTimeout);
         Assert.Equal(2, bound.Pricing.Overrides.Count);
+        Assert.Equal(defaults.Metrics.Enabled, bound.Metrics.Enabled);
+        Assert.Equal(defaults.Metrics.AgentAttribute, bound.Metrics.AgentAttribute);
+        Assert.Equal(defaults.Metrics.MaxAgents, bound.Metrics.MaxAgents);
+        Assert.Equal(defaults.Metrics.QueueCapacity, bound.Metrics.QueueCapacity);
+        Assert.Equal(defaults.Health.DropWindow, bound.Health.DropWindow);
+        Assert.Equal(defaults.Health.SyncBacklogThreshold, bound.Health.SyncBacklogThreshold);
+        Assert.Equal(defaults.Health.StoreQueueThreshold, bound.Health.StoreQueueThreshold);
+        Assert.Equal(defaults.Health.PumpTimeout, bound.Health.PumpTimeout);
     }
 }
