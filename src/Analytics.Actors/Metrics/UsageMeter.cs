@@ -84,6 +84,10 @@ internal sealed class UsageMeter
     public Meter Meter { get; }
 
     /// <summary>Measures one completed or failed request. Metrics reader only: not thread-safe.</summary>
+    /// <remarks>
+    /// Each instrument is skipped while nobody listens to it (<see cref="Instrument.Enabled"/>), so a host without an
+    /// exporter pays a few checks per event, not the attribute lists.
+    /// </remarks>
     public void Measure(AnalyticsEvent e)
     {
         switch (e)
@@ -99,41 +103,41 @@ internal sealed class UsageMeter
 
     private void MeasureCompleted(LlmRequestCompleted c)
     {
+        if (!(_tokenUsage.Enabled || _duration.Enabled || _timeToFirstChunk.Enabled || _requests.Enabled || _cost.Enabled || _tokens.Enabled
+              || _unpriced.Enabled)) return;
         var tags = Tags(c.Provider, c.Model, c.AgentId);
 
-        var input = tags;
-        input.Add(TokenType, "input");
-        _tokenUsage.Record(c.InputTokens, input);
-        var output = tags;
-        output.Add(TokenType, "output");
-        _tokenUsage.Record(c.OutputTokens, output);
-
-        if (c.DurationMs is { } duration) _duration.Record(duration / 1000d, tags);
-        if (c.TimeToFirstTokenMs is { } ttft) _timeToFirstChunk.Record(ttft / 1000d, tags);
-        if (c.CostMicros != 0) _cost.Add(c.CostMicros / MicrosPerDollar, tags);
-        if (c.Unpriced) _unpriced.Add(1, tags);
-        AddTokens(c.CacheReadInputTokens, "cache_read", tags);
-        AddTokens(c.CacheCreationInputTokens, "cache_write", tags);
-        AddTokens(c.ReasoningTokens, "reasoning", tags);
-
-        tags.Add(Outcome, "completed");
-        _requests.Add(1, tags);
+        if (_tokenUsage.Enabled)
+        {
+            _tokenUsage.Record(c.InputTokens, With(tags, TokenType, "input"));
+            _tokenUsage.Record(c.OutputTokens, With(tags, TokenType, "output"));
+        }
+        if (c.DurationMs is { } duration && _duration.Enabled) _duration.Record(duration / 1000d, tags);
+        if (c.TimeToFirstTokenMs is { } ttft && _timeToFirstChunk.Enabled) _timeToFirstChunk.Record(ttft / 1000d, tags);
+        if (c.CostMicros != 0 && _cost.Enabled) _cost.Add(c.CostMicros / MicrosPerDollar, tags);
+        if (c.Unpriced && _unpriced.Enabled) _unpriced.Add(1, tags);
+        if (_tokens.Enabled)
+        {
+            if (c.CacheReadInputTokens != 0) _tokens.Add(c.CacheReadInputTokens, With(tags, TokenType, "cache_read"));
+            if (c.CacheCreationInputTokens != 0) _tokens.Add(c.CacheCreationInputTokens, With(tags, TokenType, "cache_write"));
+            if (c.ReasoningTokens != 0) _tokens.Add(c.ReasoningTokens, With(tags, TokenType, "reasoning"));
+        }
+        if (_requests.Enabled) _requests.Add(1, With(tags, Outcome, "completed"));
     }
 
     private void MeasureFailed(LlmRequestFailed f)
     {
+        if (!(_duration.Enabled || _requests.Enabled)) return;
         var tags = Tags(f.Provider, f.Model, f.AgentId);
         tags.Add(ErrorType, string.IsNullOrEmpty(f.ErrorCode) ? Other : f.ErrorCode);
-        if (f.DurationMs is { } duration) _duration.Record(duration / 1000d, tags);
-        tags.Add(Outcome, "failed");
-        _requests.Add(1, tags);
+        if (f.DurationMs is { } duration && _duration.Enabled) _duration.Record(duration / 1000d, tags);
+        if (_requests.Enabled) _requests.Add(1, With(tags, Outcome, "failed"));
     }
 
-    private void AddTokens(long count, string type, TagList tags)
+    private static TagList With(TagList tags, string key, string value)
     {
-        if (count == 0) return;
-        tags.Add(TokenType, type);
-        _tokens.Add(count, tags);
+        tags.Add(key, value);
+        return tags;
     }
 
     private TagList Tags(string provider, string model, string? agent)

@@ -1,0 +1,173 @@
+using System.Diagnostics.Metrics;
+using Akka.Actor;
+using Analytics.Actors;
+using Analytics.Actors.Metrics;
+using Analytics.Actors.Pricing;
+using Analytics.Benchmarks.Infrastructure;
+using Analytics.Contracts;
+using BenchmarkDotNet.Attributes;
+using BenchmarkDotNet.Columns;
+using BenchmarkDotNet.Configs;
+using Microsoft.Extensions.DependencyInjection;
+using OpenTelemetry;
+using OpenTelemetry.Metrics;
+
+namespace Analytics.Benchmarks;
+
+/// <summary>
+/// Benchmark 7a: what the <c>Analytics.Usage</c> meter costs the pump. The meter is fed by a tap the pump offers each
+/// LLM event to (as sync is), read on a task of its own; so the pump pays for materialising the event (id, record) and a
+/// channel write, and the reader pays for the measurements (benchmark 7b).
+/// </summary>
+/// <remarks>
+/// <list type="bullet">
+/// <item><see cref="Fold"/>: <see cref="Events"/> requests recorded and folded by the real pump and an Ask that sees
+/// them all, as benchmark 2 (Mean is time per event). <see cref="Metrics"/> <c>off</c> is the pump alone (no tap),
+/// <c>meter</c> adds the tap and its reader with nobody listening, <c>meter+sdk</c> has the OpenTelemetry SDK
+/// aggregating every instrument. The reader runs meanwhile, competing for the 2 cores.</item>
+/// <item><see cref="FoldUntilMeasured"/>: the same, then a wait until the meter measured every event: the whole
+/// cost of the metrics, end to end. The meter's queue holds <see cref="Events"/> here, so a burst measures every event
+/// instead of counting drops.</item>
+/// </list>
+/// </remarks>
+[Config(typeof(Cfg))]
+public class MetricsPumpBenchmarks
+{
+    public const int Events = 200_000;
+
+    private ActorSystem? _system;
+    private ServiceProvider? _services;
+    private MeterProvider? _sdk;
+    private UsageRecorder _recorder = null!;
+    private IActorRef _pump = null!;
+    private MetricsPipeline? _pipeline;
+    private long _recorded;
+    private Action<int, int> _range = null!;
+
+    [Params("off", "meter", "meter+sdk")]
+    public string Metrics { get; set; } = "off";
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        _system = ActorSystem.Create("metrics", Hocon.Quiet);
+        _recorder = new UsageRecorder();
+        _services = new ServiceCollection().AddMetrics().BuildServiceProvider();
+        if (Metrics != "off")
+            _pipeline = MetricsPipeline.Start(_recorder, _services.GetRequiredService<IMeterFactory>(), new MetricsOptions { QueueCapacity = Events });
+        if (Metrics == "meter+sdk") _sdk = MeterBenchmarks.Sdk();
+        _pump = _system.ActorOf(IngressPumpActor.CreateProps(_recorder, PriceTable.Embedded, new AnalyticsOptions()), "pump");
+        _range = Range;
+        _recorded = 0;
+    }
+
+    [Benchmark(Baseline = true, OperationsPerInvoke = Events)]
+    public long Fold()
+    {
+        Workload.InChunks(Events, _range);
+        var stats = _pump.Ask<UsageStats>(UsageQueries.GetStats.Instance, TimeSpan.FromSeconds(60)).GetAwaiter().GetResult();
+        _recorded += Events;
+        if (stats.Totals.Requests != _recorded) throw new InvalidOperationException($"stats show {stats.Totals.Requests} requests, {_recorded} were recorded");
+        return stats.Totals.Requests;
+    }
+
+    [Benchmark(OperationsPerInvoke = Events)]
+    public long FoldUntilMeasured()
+    {
+        var folded = Fold();
+        if (_pipeline is null) return folded;
+        var spin = new SpinWait();
+        while (_pipeline.Measured < _recorded) spin.SpinOnce();
+        return folded;
+    }
+
+    [GlobalCleanup]
+    public void Cleanup()
+    {
+        _system?.Terminate().Wait(TimeSpan.FromSeconds(10));
+        _pipeline?.StopAsync().Wait(TimeSpan.FromSeconds(10));
+        _sdk?.Dispose();
+        _services?.Dispose();
+    }
+
+    private void Range(int start, int count)
+    {
+        var recorder = _recorder;
+        var requests = Workload.Requests;
+        for (var i = start; i < start + count; i++)
+        {
+            ref readonly var r = ref requests[i & Workload.Mask];
+            var usage = new TokenUsage(r.InputTokens, r.OutputTokens);
+            var attribution = new RequestAttribution { Provider = r.Provider };
+            var timing = new RequestTiming { DurationMs = 840 };
+            var spin = new SpinWait();
+            while (!recorder.TryRecordCompleted(r.Model, usage, attribution, timing, r.CostMicros)) spin.SpinOnce(sleep1Threshold: -1);
+        }
+    }
+
+    private sealed class Cfg : ManualConfig
+    {
+        public Cfg()
+        {
+            AddJob(BenchConfig.Mutator(fullIterations: 15, quickIterations: 3, fullWarmup: 3, quickWarmup: 1, invocationCount: 1));
+            AddColumn(StatisticColumn.OperationsPerSecond);
+        }
+    }
+}
+
+/// <summary>
+/// Benchmark 7b: the metrics reader's work for one completed request (two token histograms, duration, time to first
+/// chunk, cost, cache-read tokens, the request counter), with nobody listening and with the OpenTelemetry SDK
+/// aggregating every instrument. Per event; it runs on the reader's task, never on a caller's thread or the pump's.
+/// </summary>
+[Config(typeof(Cfg))]
+public class MeterBenchmarks
+{
+    private const int PerInvoke = 4_096;
+
+    private ServiceProvider? _services;
+    private MeterProvider? _sdk;
+    private UsageMeter _meter = null!;
+    private LlmRequestCompleted[] _events = [];
+
+    [Params("none", "sdk")]
+    public string Listener { get; set; } = "none";
+
+    /// <summary>The SDK as an exporter-backed host runs it: every instrument of the meter aggregated, exported every 60 s.</summary>
+    internal static MeterProvider Sdk() => OpenTelemetry.Sdk.CreateMeterProviderBuilder()
+        .AddMeter(UsageInstruments.MeterName)
+        .AddInMemoryExporter(new List<Metric>(), reader => reader.PeriodicExportingMetricReaderOptions.ExportIntervalMilliseconds = 60_000)
+        .Build();
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        _services = new ServiceCollection().AddMetrics().BuildServiceProvider();
+        _meter = new UsageMeter(_services.GetRequiredService<IMeterFactory>(), new MetricsOptions(), new UsageSignals(new UsageRecorder(), null, null, () => 0));
+        if (Listener == "sdk") _sdk = Sdk();
+        _events = Array.ConvertAll(Workload.Requests, r => new LlmRequestCompleted
+        {
+            EventId = Guid.NewGuid().ToString("D"), Model = r.Model, Provider = r.Provider, InputTokens = r.InputTokens, OutputTokens = r.OutputTokens,
+            CacheReadInputTokens = r.InputTokens / 2, CostMicros = r.CostMicros, DurationMs = 840, TimeToFirstTokenMs = 210,
+        });
+    }
+
+    [Benchmark(OperationsPerInvoke = PerInvoke)]
+    public void MeasureOneEvent()
+    {
+        var events = _events;
+        for (var i = 0; i < PerInvoke; i++) _meter.Measure(events[i & Workload.Mask]);
+    }
+
+    [GlobalCleanup]
+    public void Cleanup()
+    {
+        _sdk?.Dispose();
+        _services?.Dispose();
+    }
+
+    private sealed class Cfg : ManualConfig
+    {
+        public Cfg() => AddJob(BenchConfig.Mutator(fullIterations: 15, quickIterations: 3, fullWarmup: 5, quickWarmup: 1));
+    }
+}
