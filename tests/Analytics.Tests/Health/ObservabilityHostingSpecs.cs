@@ -37,6 +37,7 @@ public sealed class ObservabilityHostingSpecs
         var stats = await host.Services.GetRequiredService<IUsageStats>().GetAsync();
         await tokens.WaitForMeasurementsAsync(20, TimeSpan.FromSeconds(20));
         var running = await health.CheckHealthAsync();
+        var tapsWhileRunning = recorder.Taps.Current.Length;
         await host.StopAsync();
         var stopped = await health.CheckHealthAsync();
 
@@ -47,6 +48,8 @@ public sealed class ObservabilityHostingSpecs
         Assert.Equal(["live", "ready"], entry.Tags.Order());
         Assert.Equal(10L, entry.Data["folded"]);
         Assert.Equal(HealthStatus.Unhealthy, stopped.Entries["usage-analytics"].Status);
+        // The meter's tap is detached by the shutdown itself, not some time after it.
+        Assert.Equal((1, 0), (tapsWhileRunning, recorder.Taps.Current.Length));
     }
 
     [Fact]
