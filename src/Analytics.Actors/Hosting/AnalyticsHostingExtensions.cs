@@ -28,8 +28,9 @@ public static class AnalyticsHostingExtensions
     /// <summary>
     /// Binds <see cref="AnalyticsOptions"/> from the <c>Analytics</c> section of <paramref name="configuration"/>
     /// (unknown keys are errors, so a typo fails loudly), validates them when the host starts, and registers the
-    /// <see cref="UsageRecorder"/>, <see cref="IUsageStats"/>, <see cref="SyncStatus"/>, <see cref="IUsageStore"/>, the price catalog and a
-    /// <see cref="TimeProvider"/>. The host then fails to start unless an actor system runs <c>WithUsageAnalytics()</c>.
+    /// <see cref="UsageRecorder"/>, <see cref="IUsageStats"/>, <see cref="SyncStatus"/>, <see cref="IUsageStore"/>, the price catalog, a
+    /// <see cref="TimeProvider"/> and the meter factory the <c>Analytics.Usage</c> meter is created with. The host then fails
+    /// to start unless an actor system runs <c>WithUsageAnalytics()</c>.
     /// </summary>
     /// <param name="services">The services.</param>
     /// <param name="configuration">The root configuration (the one holding the <c>Analytics</c> section).</param>
