@@ -30,6 +30,7 @@ internal sealed class BatchCommitter(LedgerWriter writer, StoreMetrics metrics, 
             }
             catch (Exception e)
             {
+                metrics.WriteFailed(e);
                 // Every failure is retried: SQLite busy or I/O errors clear up, and a defect must not kill the stream.
                 if (attempt == 1 || attempt % 20 == 0)
                     log.LogError(e, "Store: a batch of {Count} events failed to commit to {Path} (attempt {Attempt}); retrying in up to {MaxDelay}",

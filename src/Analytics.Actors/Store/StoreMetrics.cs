@@ -1,6 +1,8 @@
 using Analytics.Actors.Ingress;
 using Analytics.Contracts;
 
+using Analytics.Actors.Metrics;
+
 namespace Analytics.Actors.Store;
 
 /// <summary>
@@ -8,12 +10,13 @@ namespace Analytics.Actors.Store;
 /// the commit barrier, which waits until every event handed to the store up to a point is settled. The queue is FIFO
 /// and the writer commits batches in order, so "settled count reached N" means "the first N events are settled".
 /// </summary>
-internal sealed class StoreMetrics
+internal sealed class StoreMetrics : IStoreSignals
 {
     private readonly object _gate = new();
     private readonly List<(long Target, TaskCompletionSource Done)> _waiters = [];
     private EventTap? _tap;
-    private long _inserted, _duplicates, _expired, _failed;
+    private long _inserted, _duplicates, _expired, _failed, _writeFailures;
+    private string? _writeError;
 
     /// <summary>Connects the queue's tap, whose counts are <c>HandedToStore</c> and <c>StoreDropped</c>.</summary>
     public void Attach(EventTap tap) => Volatile.Write(ref _tap, tap);
@@ -30,10 +33,26 @@ internal sealed class StoreMetrics
     /// <summary>Counts a committed batch and releases the barriers it satisfies.</summary>
     public void Committed(BatchWritten written)
     {
+        Volatile.Write(ref _writeError, null);
         Interlocked.Add(ref _inserted, written.Inserted);
         Interlocked.Add(ref _duplicates, written.Duplicates);
         Interlocked.Add(ref _expired, written.Expired);
         Release();
+    }
+
+    /// <summary>Counts a failed commit attempt and keeps why, for the meter and the health check, until a commit succeeds.</summary>
+    public void WriteFailed(Exception e)
+    {
+        Interlocked.Increment(ref _writeFailures);
+        Volatile.Write(ref _writeError, $"{e.GetType().Name}: {e.Message}");
+    }
+
+    /// <inheritdoc />
+    public StoreSignals Read()
+    {
+        var handed = Handed;
+        return new StoreSignals(Volatile.Read(ref _inserted), Volatile.Read(ref _duplicates), Volatile.Read(ref _writeFailures), Dropped,
+            Math.Max(0, handed - Settled()), Volatile.Read(ref _writeError));
     }
 
     /// <summary>Counts a batch given up on (shutdown while it still failed) and releases the barriers it satisfies.</summary>

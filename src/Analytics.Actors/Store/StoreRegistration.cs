@@ -14,6 +14,8 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 
+using Analytics.Actors.Metrics;
+
 namespace Analytics.Actors.Store;
 
 /// <summary>Registers and starts the store when a path is configured.</summary>
@@ -49,6 +51,7 @@ internal static class StoreRegistration
         var db = runtime.Open(store);
         var writer = new LedgerWriter(db);
         var metrics = new StoreMetrics();
+        resolver.GetService<StoreSignalsSource>()?.Attach(metrics); // the meter's store instruments and the health check read it
         var queue = Channel.CreateBounded<AnalyticsEvent>(new BoundedChannelOptions(store.QueueCapacity)
         {
             SingleReader = true,
