@@ -43,7 +43,6 @@ public class RecordBenchmarks
     private Action<int, int> _work = null!;
     private Action<int, int> _drainHome = null!;
     private Action<int, int> _oursRange = null!, _oursBackpressuredRange = null!, _peerRange = null!;
-    private readonly Lock _drainGate = new();
 
     [Params(1, 2)]
     public int Threads { get; set; }
@@ -52,10 +51,9 @@ public class RecordBenchmarks
     public void SetupOurs()
     {
         Start();
-        // Every shard can take a whole invoke, whichever shards the producer threads map to: 16,384
-        // slots a shard, so the ring is about the size of the default one (10,000 slots) per shard.
-        var shards = new UsageRecorder(16).Buffer.Shards.Length;
-        _recorder = new UsageRecorder(TotalOps * shards);
+        // Each producer's segment can take a whole invoke: one segment per producer thread, 16,384 slots each (half of
+        // the capacity goes to the segments).
+        _recorder = new UsageRecorder(2 * TotalOps * Threads, shards: Threads);
         _work = OursWork;
         _drainHome = DrainHome;
         WarmUp();
@@ -130,8 +128,8 @@ public class RecordBenchmarks
             {
                 if (_recorder.DroppedCount != 0) throw new InvalidOperationException($"the ring dropped {_recorder.DroppedCount} events: some measured ops were drops");
                 if (_recorder.AcceptedCount != expected) throw new InvalidOperationException($"the ring accepted {_recorder.AcceptedCount} events, expected {expected}");
-                // In the log, to show which shards the producer threads wrote to.
-                Console.WriteLine($"// shards accepted: {string.Join(", ", _recorder.Buffer.Shards.Select(s => s.Accepted))}");
+                // In the log, to show that each producer thread wrote to a segment of its own.
+                Console.WriteLine($"// segments accepted: {string.Join(", ", _recorder.Buffer.Segments.Select(s => s.Accepted))}, shared: {_recorder.Buffer.Shared.Accepted}");
             }
         }
         finally
@@ -188,13 +186,11 @@ public class RecordBenchmarks
 
     private void DrainHome(int thread, int ops)
     {
-        var buffer = _recorder.Buffer;
-        // TryRead is single-consumer: serialise, in case two producers share a home shard.
-        lock (_drainGate)
-        {
-            var shard = buffer.Shards[buffer.HomeShardIndex];
-            while (shard.TryRead(out _)) { }
-        }
+        // Each producer drains the segment it leased: the consumer side of a segment is single-threaded, and no one
+        // else reads it while the producers wait between iterations.
+        var segment = _recorder.Buffer.ThreadSegment() ?? throw new InvalidOperationException("a producer thread got no segment");
+        var sink = default(NullSink);
+        segment.Drain(ref sink, segment.TailSnapshot(), int.MaxValue);
     }
 
     private void OursWork(int thread, int ops) => Workload.InChunks(ops, _oursRange);
@@ -239,16 +235,15 @@ public class RecordBenchmarks
         // On a core of its own when there is one left over; otherwise the scheduler shares it out.
         if (Threads < Environment.ProcessorCount) ThreadAffinity.PinCurrentThread(Threads);
         else ThreadAffinity.AllowAll();
-        var shards = _recorder.Buffer.Shards;
+        var buffer = _recorder.Buffer;
+        var sink = default(NullSink);
         var spin = new SpinWait();
         while (!_stopDrainer)
         {
-            var any = false;
-            foreach (var shard in shards)
-            {
-                while (shard.TryRead(out _)) any = true;
-            }
-            if (any) spin.Reset();
+            var any = 0;
+            foreach (var segment in buffer.Segments) any += segment.Drain(ref sink, segment.TailSnapshot(), int.MaxValue);
+            any += buffer.Shared.Drain(ref sink, buffer.Shared.TailSnapshot(), int.MaxValue, wait: false);
+            if (any > 0) spin.Reset();
             else spin.SpinOnce(sleep1Threshold: -1);
         }
     }

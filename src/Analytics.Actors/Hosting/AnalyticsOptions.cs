@@ -13,17 +13,41 @@ public sealed class AnalyticsOptions
     /// <summary>Total ingress ring slots. Default 10,000 (as the reference crate); 16..16,777,216.</summary>
     public int BufferCapacity { get; set; } = 10_000;
 
-    /// <summary>Ring shards; 0 (default) picks one per core, at most 8; else 1..64.</summary>
+    /// <summary>
+    /// Per-thread ring segments: each of the first producer threads writes to a segment of its own (no atomic
+    /// instruction per event), later threads and overflow share the rest of the ring. 0 (default) picks two per core,
+    /// 8..64; else 1..64. Half of <see cref="BufferCapacity"/> is split among them, at least 256 slots each (fewer
+    /// segments when that does not fit).
+    /// </summary>
     public int IngressShards { get; set; }
 
     /// <summary>Most events the pump drains before yielding to other messages. Default 4,096; 1..1,000,000.</summary>
     public int DrainBatchSize { get; set; } = 4_096;
 
     /// <summary>
-    /// Safety-net drain period; the pump is normally woken by the first write after it went idle.
-    /// Default 00:00:00.100; 1 ms..1 min.
+    /// How often the pump looks at the ring while events are arriving; a write never wakes it (see
+    /// <see cref="WakeFillPercent"/>). Default 00:00:00.001; 1 ms..1 s, at most <see cref="DrainInterval"/>.
+    /// </summary>
+    public TimeSpan PollInterval { get; set; } = TimeSpan.FromMilliseconds(1);
+
+    /// <summary>
+    /// Longest poll period: with nothing arriving, the poller doubles its period from <see cref="PollInterval"/> up to
+    /// this, so an idle host wakes a few times a second. Default 00:00:00.100; 1 ms..1 min.
     /// </summary>
     public TimeSpan DrainInterval { get; set; } = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>
+    /// Fill of a producer's segment (or of the shared ring), in percent of its capacity, at which a write wakes a
+    /// sleeping pump instead of waiting for its next poll. Only bursts faster than the poll reach it. Default 50; 1..100.
+    /// </summary>
+    public int WakeFillPercent { get; set; } = 50;
+
+    /// <summary>
+    /// Where the pump runs. <see cref="PumpThreadMode.Dedicated"/> (default): a thread of its own (an Akka
+    /// PinnedDispatcher), so producers saturating the .NET thread pool cannot starve it and stats stay answerable;
+    /// <see cref="PumpThreadMode.ThreadPool"/>: the actor system's default dispatcher.
+    /// </summary>
+    public PumpThreadMode PumpThread { get; set; } = PumpThreadMode.Dedicated;
 
     /// <summary>Timeout of stats Asks made by the host and helpers. Default 00:00:10; 1 ms..10 min.</summary>
     public TimeSpan AskTimeout { get; set; } = TimeSpan.FromSeconds(10);
@@ -43,4 +67,14 @@ public sealed class AnalyticsOptions
         copy.Sync = Sync.Clone();
         return copy;
     }
+}
+
+/// <summary>Where the ingress pump runs (<see cref="AnalyticsOptions.PumpThread"/>).</summary>
+public enum PumpThreadMode
+{
+    /// <summary>A dedicated thread (Akka's PinnedDispatcher): immune to thread-pool starvation.</summary>
+    Dedicated,
+
+    /// <summary>The actor system's default dispatcher, on the .NET thread pool.</summary>
+    ThreadPool,
 }

@@ -7,8 +7,9 @@ namespace Analytics.Actors;
 
 /// <summary>
 /// The hot path: records LLM usage and lifecycle events into a lock-free bounded ring. No call here takes a lock,
-/// awaits, allocates (for the LLM methods), or sends an actor message per event; at most it wakes an idle pump once.
-/// Pricing, provider inference, ids and timestamps happen in the pump, off the caller's thread.
+/// awaits, allocates (for the LLM methods), or sends an actor message per event: the pump polls the ring, and a write
+/// wakes it only when the pump sleeps while the writer's part of the ring is filling up. Pricing, provider inference,
+/// ids and timestamps happen in the pump, off the caller's thread.
 /// </summary>
 /// <remarks>
 /// <para>Get it from dependency injection after <c>services.AddUsageAnalytics(configuration)</c> and
@@ -262,11 +263,23 @@ public sealed class UsageRecorder
         if (!RecordValidator.QuickCompleted(model, usage, costMicros, timing, identity))
             return Refuse(mode, RecordValidator.Completed(model, usage, costMicros, timing) ?? RecordValidator.Identity(identity)!);
         if (IsStopped) return Refuse(mode, StoppedProblem);
-        ref var slot = ref _buffer.TryClaim();
-        if (Unsafe.IsNullRef(ref slot)) return Full(mode);
-        SlotWriter.Completed(ref slot.Record, model, usage, attribution, timing, costMicros, identity);
-        IngressShard.Publish(ref slot);
-        _signal.WakeIfIdle();
+        var segment = _buffer.ThreadSegment();
+        if (segment is not null)
+        {
+            ref var slot = ref segment.TryClaim();
+            if (!Unsafe.IsNullRef(ref slot))
+            {
+                SlotWriter.Completed(ref slot, model, usage, attribution, timing, costMicros, identity);
+                if (segment.Publish()) WakeIfFilling(segment);
+                return true;
+            }
+        }
+        var shared = _buffer.Shared;
+        var index = shared.TryClaim();
+        if (index < 0) return Full(mode);
+        SlotWriter.Completed(ref shared.Slot(index), model, usage, attribution, timing, costMicros, identity);
+        shared.Publish(index);
+        if (_signal.IsIdle) WakeIfSharedFilling();
         return true;
     }
 
@@ -277,12 +290,40 @@ public sealed class UsageRecorder
         if (!RecordValidator.QuickFailed(model, timing, identity))
             return Refuse(mode, RecordValidator.Failed(model, timing) ?? RecordValidator.Identity(identity)!);
         if (IsStopped) return Refuse(mode, StoppedProblem);
-        ref var slot = ref _buffer.TryClaim();
-        if (Unsafe.IsNullRef(ref slot)) return Full(mode);
-        SlotWriter.Failed(ref slot.Record, model, attribution, failure, timing, identity);
-        IngressShard.Publish(ref slot);
-        _signal.WakeIfIdle();
+        var segment = _buffer.ThreadSegment();
+        if (segment is not null)
+        {
+            ref var slot = ref segment.TryClaim();
+            if (!Unsafe.IsNullRef(ref slot))
+            {
+                SlotWriter.Failed(ref slot, model, attribution, failure, timing, identity);
+                if (segment.Publish()) WakeIfFilling(segment);
+                return true;
+            }
+        }
+        var shared = _buffer.Shared;
+        var index = shared.TryClaim();
+        if (index < 0) return Full(mode);
+        SlotWriter.Failed(ref shared.Slot(index), model, attribution, failure, timing, identity);
+        shared.Publish(index);
+        if (_signal.IsIdle) WakeIfSharedFilling();
         return true;
+    }
+
+    /// <summary>
+    /// The caller's segment looks filled past the wake mark: wake the pump if it sleeps and the segment really is (the
+    /// producer's view of the consumer's head is stale until re-read). A write pays for a wake-up only here.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void WakeIfFilling(IngressSegment segment)
+    {
+        if (_signal.IsIdle && segment.RefreshFill()) _signal.Wake();
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void WakeIfSharedFilling()
+    {
+        if (_buffer.Shared.IsFilling()) _signal.Wake();
     }
 
     private bool WritePrebuilt(Mode mode, AnalyticsEvent analyticsEvent)
@@ -296,9 +337,7 @@ public sealed class UsageRecorder
     {
         if (problem is not null) return Refuse(mode, problem);
         if (IsStopped) return Refuse(mode, StoppedProblem);
-        if (!_buffer.TryWrite(record)) return Full(mode);
-        _signal.WakeIfIdle();
-        return true;
+        return _buffer.TryWrite(record) || Full(mode);
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
