@@ -36,7 +36,7 @@ internal sealed class UsageFold
         Touch(StatsDimension.Model, model).Add(request);
         Touch(StatsDimension.Provider, provider).Add(request);
         if (agent is not null) Touch(StatsDimension.Agent, agent).Add(request);
-        _totals.Add(request.Counters);
+        _totals.Add(in request.Counters);
     }
 
     /// <summary>The rows of one breakdown as an immutable snapshot; costs one row per key changed since the last call.</summary>

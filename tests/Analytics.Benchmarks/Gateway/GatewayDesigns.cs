@@ -31,7 +31,7 @@ internal abstract class GatewayDesign : IDisposable
     public virtual void Dispose() { }
 
     /// <summary>Prices on the caller's thread, as the in-line designs must: a catalog lookup and the cost formula.</summary>
-    protected static (string Provider, UsageCounters Counters) Price(in GatewayRequest r)
+    internal static (string Provider, UsageCounters Counters) Price(in GatewayRequest r)
     {
         var usage = new TokenUsage(r.InputTokens, r.OutputTokens, r.CacheReadTokens);
         return Catalog.TryGetPrice(r.Model, out var price)
