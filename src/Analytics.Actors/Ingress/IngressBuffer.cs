@@ -9,10 +9,12 @@ namespace Analytics.Actors.Ingress;
 /// </summary>
 /// <remarks>
 /// <para>A thread gets its segment on its first write (a lease: one CAS, then a thread-static reference) and keeps it
-/// while it lives; when the thread dies its lease is finalized and the segment goes back to the pool, with whatever it
-/// still holds readable. A thread writes to several recorders through one lease per recorder (at most
-/// <see cref="MaxLeasesPerThread"/>, the oldest released first). A thread that found no free segment writes to the
-/// shared ring and asks again every <see cref="RetryLeaseEvery"/> writes, so it gets a segment once one is freed.</para>
+/// while it lives. A segment whose holder has died is free again: the next thread that looks for one takes it over
+/// (threads come and go in a thread pool, and a dead holder's lease might otherwise wait for a garbage collection,
+/// which a hot path that allocates nothing rarely causes), with whatever it still holds readable. A thread writes to
+/// several recorders through one lease per recorder (at most <see cref="MaxLeasesPerThread"/>, the oldest released
+/// first). A thread that found no free segment writes to the shared ring and asks again every
+/// <see cref="RetryLeaseEvery"/> writes, so it gets a segment once one is freed.</para>
 /// <para>One thread's events stay in order as long as its segment has room; once it overflows into the shared ring,
 /// the pump may fold the overflow before the rest of the segment (order is not part of the contract).</para>
 /// </remarks>
@@ -170,17 +172,18 @@ internal sealed class IngressBuffer
     {
         foreach (var s in _segments)
         {
-            if (!s.IsLeased && s.TryLease()) return s;
+            if (s.TryLease()) return s;
         }
         return null;
     }
 
     /// <summary>
     /// One thread's hold on one segment of one buffer, reachable only from that thread's statics: when the thread dies
-    /// the lease becomes garbage and its finalizer gives the segment back.
+    /// the lease becomes garbage and its finalizer gives the segment back, if no other thread took it over first.
     /// </summary>
     private sealed class SegmentLease(IngressBuffer buffer, IngressSegment? segment)
     {
+        private readonly Thread _thread = Thread.CurrentThread;
         private int _misses;
 
         public IngressBuffer Buffer { get; } = buffer;
@@ -202,6 +205,6 @@ internal sealed class IngressBuffer
             GC.SuppressFinalize(this);
         }
 
-        ~SegmentLease() => Segment?.Release();
+        ~SegmentLease() => Segment?.ReleaseFrom(_thread);
     }
 }

@@ -29,7 +29,7 @@ internal sealed class IngressSegment
     private readonly int _capacity;
     private ProducerSide _producer;
     private ConsumerSide _consumer;
-    private int _leased;
+    private Thread? _holder;
     private long _wakeMark;
 
     public IngressSegment(int capacity)
@@ -49,14 +49,25 @@ internal sealed class IngressSegment
     /// <summary>Events ever read by the consumer (monotonic).</summary>
     public long Consumed => Volatile.Read(ref _consumer.Head);
 
-    /// <summary>True while a producer thread holds this segment.</summary>
-    public bool IsLeased => Volatile.Read(ref _leased) != 0;
+    /// <summary>True while a live producer thread holds this segment.</summary>
+    public bool IsLeased => Volatile.Read(ref _holder) is { IsAlive: true };
 
-    /// <summary>Takes the segment for the calling thread; false when another thread holds it.</summary>
-    public bool TryLease() => Interlocked.CompareExchange(ref _leased, 1, 0) == 0;
+    /// <summary>
+    /// Takes the segment for the calling thread: when no thread holds it, or when its holder has died (a dead thread
+    /// writes nothing more, and its last writes are visible once it has ended). False when a live thread holds it.
+    /// </summary>
+    public bool TryLease()
+    {
+        var holder = Volatile.Read(ref _holder);
+        if (holder is { IsAlive: true }) return false;
+        return Interlocked.CompareExchange(ref _holder, Thread.CurrentThread, holder) == holder;
+    }
 
-    /// <summary>Gives the segment up (its holder is done with it or died); events in it stay readable.</summary>
-    public void Release() => Volatile.Write(ref _leased, 0);
+    /// <summary>Gives the segment up if the calling thread holds it; events in it stay readable.</summary>
+    public void Release() => Interlocked.CompareExchange(ref _holder, null, Thread.CurrentThread);
+
+    /// <summary>Gives the segment up on behalf of a holder that can no longer do it (its lease was finalized).</summary>
+    public void ReleaseFrom(Thread holder) => Interlocked.CompareExchange(ref _holder, null, holder);
 
     /// <summary>
     /// Sets the fill (in events) from which <see cref="Publish"/> tells the producer to check whether the pump must be

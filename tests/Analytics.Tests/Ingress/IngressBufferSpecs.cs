@@ -98,32 +98,54 @@ public sealed class IngressBufferSpecs
     }
 
     [Fact]
-    public void Threads_beyond_the_segments_share_the_ring_and_take_a_segment_once_its_holder_died()
+    public void Threads_beyond_the_segments_share_the_ring_and_take_a_segment_over_once_its_holder_died()
     {
         var buffer = new IngressBuffer(2_048, segments: 1);
-        OnNewThread(() => Assert.True(buffer.TryWrite(Record)));
+        using var holderMayEnd = new ManualResetEventSlim();
+        var holder = new Thread(() =>
+        {
+            buffer.TryWrite(Record);
+            holderMayEnd.Wait();
+        });
+        holder.Start();
         var segment = Assert.Single(buffer.Segments);
-        Assert.True(segment.IsLeased);
+        while (segment.Accepted == 0) Thread.Yield(); // the holder's write is in its segment
 
-        // This thread finds no free segment: it writes through the shared ring.
+        // While the holder lives, this thread finds no free segment: it writes through the shared ring.
+        Assert.True(segment.IsLeased);
         Assert.Null(buffer.ThreadSegment());
         Assert.True(buffer.TryWrite(Record));
         Assert.Equal(1, buffer.Shared.Accepted);
 
-        // The dead thread's lease is unreachable; its finalizer gives the segment back.
-        for (var attempt = 0; attempt < 100 && segment.IsLeased; attempt++)
-        {
-            GC.Collect();
-            GC.WaitForPendingFinalizers();
-        }
-        Assert.False(segment.IsLeased, "the dead thread's segment was never released");
-
-        // Within the retry period this thread asks again and gets it.
-        DrainAll(buffer);
+        holderMayEnd.Set();
+        holder.Join();
+        // No garbage collection needed: a dead holder frees its segment, and the next lease attempt takes it over.
+        Assert.False(segment.IsLeased);
         for (var i = 0; i < IngressBuffer.RetryLeaseEvery; i++) buffer.ThreadSegment();
         Assert.Same(segment, buffer.ThreadSegment());
         Assert.True(buffer.TryWrite(Record));
         Assert.Equal(2, segment.Accepted);
+        Assert.Equal(3, DrainAll(buffer));
+    }
+
+    [Fact]
+    public void A_dead_threads_lease_is_finalized_without_taking_the_segment_from_a_thread_that_took_it_over()
+    {
+        var buffer = new IngressBuffer(2_048, segments: 1);
+        OnNewThread(() => buffer.TryWrite(Record));
+        var segment = Assert.Single(buffer.Segments);
+        Assert.Same(segment, buffer.ThreadSegment()); // taken over from the dead thread
+
+        // The dead thread's lease becomes garbage; its finalizer must not release what this thread now holds.
+        for (var i = 0; i < 3; i++)
+        {
+            GC.Collect();
+            GC.WaitForPendingFinalizers();
+        }
+        Assert.True(segment.IsLeased);
+        var other = true;
+        OnNewThread(() => other = buffer.ThreadSegment() is not null);
+        Assert.False(other);
     }
 
     [Fact]
