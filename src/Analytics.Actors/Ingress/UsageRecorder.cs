@@ -37,7 +37,7 @@ public sealed class UsageRecorder
 
     /// <summary>Creates a recorder with its own ring (the hosting extensions create the one a host uses).</summary>
     /// <param name="capacity">Total ring slots (the reference crate's default is 10,000).</param>
-    /// <param name="shards">Ring shards; 0 picks one per core (at most 8).</param>
+    /// <param name="shards">Per-thread segments (<c>Analytics:IngressShards</c>); 0 picks two per core, 8..64.</param>
     internal UsageRecorder(int capacity = 10_000, int shards = 0)
     {
         _buffer = new IngressBuffer(capacity, shards);

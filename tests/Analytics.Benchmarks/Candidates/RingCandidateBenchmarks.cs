@@ -26,7 +26,7 @@ public class RingCandidateBenchmarks
     private string[] _agents = [];
     private Action<int, int> _range = null!;
 
-    [Params("A_CurrentMpsc", "B_MpscSeparateTurns", "C_SpscHeadEach", "D_SpscHeadBatched", "E_SpscNarrow64")]
+    [Params("A_CurrentMpsc", "A2_MpscTurnInSlotNoClear", "B_MpscSeparateTurns", "C_SpscHeadEach", "D_SpscHeadBatched", "E_SpscNarrow64")]
     public string Ring { get; set; } = "";
 
     [GlobalSetup]
@@ -35,6 +35,7 @@ public class RingCandidateBenchmarks
         _ring = Ring switch
         {
             "A_CurrentMpsc" => new CurrentShard(Capacity),
+            "A2_MpscTurnInSlotNoClear" => new MpscTurnInSlotNoClear(Capacity),
             "B_MpscSeparateTurns" => new MpscSeparateTurns(Capacity),
             "C_SpscHeadEach" => new SpscSegment<IngressRecord, FullRecordPolicy>(Capacity, 1),
             "D_SpscHeadBatched" => new SpscSegment<IngressRecord, FullRecordPolicy>(Capacity, 64),

@@ -50,6 +50,62 @@ internal sealed class CurrentShard(int capacity) : IRingCandidate
 }
 
 /// <summary>
+/// A2: Vyukov MPSC with the turn in the slot (as A) but a consumer that reads the record in place and does not clear it,
+/// and a producer that writes every field.
+/// </summary>
+internal sealed class MpscTurnInSlotNoClear(int capacity) : IRingCandidate
+{
+    private readonly Slot[] _slots = new Slot[capacity];
+    private PaddedValue _tail;
+    private PaddedValue _head;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public bool TryWrite(string model, string? agent, long input, long output, long durationMs)
+    {
+        while (true)
+        {
+            var tail = Volatile.Read(ref _tail.Value);
+            var lap = (long)((ulong)tail >> 32);
+            var index = (int)(uint)tail;
+            ref var slot = ref _slots[index];
+            var turn = Volatile.Read(ref slot.Turn);
+            if (turn == lap << 1)
+            {
+                var next = index + 1 == capacity ? (lap + 1) << 32 : tail + 1;
+                if (Interlocked.CompareExchange(ref _tail.Value, next, tail) != tail) continue;
+                MpscSeparateTurns.Fill(ref slot.Record, model, agent, input, output, durationMs);
+                Volatile.Write(ref slot.Turn, turn + 1);
+                return true;
+            }
+            if (turn + 1 == lap << 1) return false;
+        }
+    }
+
+    public int Drain(ref long checksum)
+    {
+        var n = 0;
+        while (true)
+        {
+            var head = _head.Value;
+            var lap = (long)((ulong)head >> 32);
+            var index = (int)(uint)head;
+            ref var slot = ref _slots[index];
+            if (Volatile.Read(ref slot.Turn) != (lap << 1) + 1) return n;
+            checksum += slot.Record.InputTokens + slot.Record.OutputTokens + slot.Record.Model!.Length + (slot.Record.AgentId?.Length ?? 0);
+            Volatile.Write(ref slot.Turn, (lap + 1) << 1);
+            _head.Value = index + 1 == capacity ? (lap + 1) << 32 : head + 1;
+            n++;
+        }
+    }
+
+    private struct Slot
+    {
+        public long Turn;
+        public IngressRecord Record;
+    }
+}
+
+/// <summary>
 /// B: Vyukov MPSC with the turns in their own array (8 to a cache line) and a consumer that reads the record in place and
 /// never writes its lines; the producer writes every field, since a slot is no longer cleared.
 /// </summary>
@@ -189,6 +245,12 @@ internal struct ConsumerSide
 {
     [FieldOffset(64)] public long Head;
     [FieldOffset(72)] public int Index;
+}
+
+[StructLayout(LayoutKind.Explicit, Size = 128)]
+internal struct PaddedValue
+{
+    [FieldOffset(64)] public long Value;
 }
 
 /// <summary>E's record: what one completed request needs in one 64-byte line (rare fields would sit behind <see cref="Rare"/>).</summary>
