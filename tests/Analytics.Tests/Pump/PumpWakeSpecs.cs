@@ -12,6 +12,8 @@ namespace Analytics.Tests.Pump;
 /// </summary>
 public sealed class PumpWakeSpecs(ITestOutputHelper output) : PumpHarness(output)
 {
+    private readonly ITestOutputHelper _output = output;
+
     [Fact]
     public void A_write_wakes_nobody_until_its_segment_reaches_the_wake_mark_and_then_wakes_the_sleeping_pump_once()
     {
@@ -94,6 +96,8 @@ public sealed class PumpWakeSpecs(ITestOutputHelper output) : PumpHarness(output
         stop.Cancel();
         await Task.WhenAll(tasks);
 
+        // For the reader, not asserted: how the recorder fared while the loops ran.
+        _output.WriteLine($"{loops} loops on {Environment.ProcessorCount} cores: folded {stats?.Ingress.Folded:N0}, accepted {recorder.AcceptedCount:N0}, dropped {recorder.DroppedCount:N0}");
         Assert.True(running.IsSet, "the record loops never held the pool");
         Assert.Null(failure);
         Assert.NotNull(stats);
