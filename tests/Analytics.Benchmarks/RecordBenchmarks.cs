@@ -9,18 +9,19 @@ using BenchmarkDotNet.Configs;
 namespace Analytics.Benchmarks;
 
 /// <summary>
-/// Benchmark 1: the caller's cost of recording one completed LLM request (model, provider, input and
-/// output tokens, cost), ours against the designs a user would pick instead, on 1 and 2 producer threads.
+/// Component: the caller's cost of recording one completed LLM request (model, provider, input and output
+/// tokens, cost) into warm slots, ours against the designs a user would pick instead, on 1 and 2 producer
+/// threads, with no consumer running. The gateway benchmarks (<c>Gateway*Benchmarks</c>) are the regime a
+/// gateway runs in; this is the floor of one write.
 /// </summary>
 /// <remarks>
 /// <para>Each invoke records <see cref="TotalOps"/> requests split evenly over <see cref="Threads"/>
 /// threads started together; the reported time is wall time / <see cref="TotalOps"/>, i.e. the time per
 /// recorded request of the whole group. Perfect 2-thread scaling halves it; 2-thread throughput relative
 /// to 1 thread is Mean(1) / Mean(2).</para>
-/// <para><see cref="Ours"/> must not be flattered by the ring's cheap "full, drop" path: each shard
-/// holds a whole invoke (16,384 slots, more than the default ring's 5,000 a shard), every producer
-/// drains its own shard before each iteration outside the measured region, and global cleanup fails the
-/// run if a single event was dropped. So every measured op is an accepted write, into slots warm in the
+/// <para><see cref="Ours"/> must not be flattered by the ring's cheap "full, drop" path: each producer
+/// thread's segment holds a whole invoke (16,384 slots), every producer drains its own segment before each
+/// iteration outside the measured region, and global cleanup fails the run if a single event was dropped. So every measured op is an accepted write, into slots warm in the
 /// producer's cache. <see cref="OursWithDrainer"/> is the steady state instead: the default
 /// 10,000-slot recorder, a consumer thread emptying it concurrently (so every slot travels to another
 /// core and back, as it does to the pump), and a producer that retries (spinning) until each write is

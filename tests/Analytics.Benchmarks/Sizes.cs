@@ -5,7 +5,7 @@ using Analytics.Actors.Ingress;
 namespace Analytics.Benchmarks;
 
 /// <summary>
-/// Benchmark 4's arithmetic, printed by <c>--sizes</c>: what one buffered event costs in the ring and
+/// The memory benchmark's arithmetic, printed by <c>--sizes</c>: what one buffered event costs in the ring and
 /// what the default recorder holds. Measured from the runtime (struct size, allocated and retained bytes),
 /// not hard-coded, so a change to <see cref="IngressRecord"/> shows up here.
 /// </summary>
