@@ -37,10 +37,10 @@ internal sealed class KeyAccumulator(string key)
 /// not properties, and always passed by reference: a property of a struct this size would copy 104 bytes per read, and
 /// the fold reads it four times per event.
 /// </summary>
-internal readonly struct FoldedRequest(in UsageCounters counters, long? durationMs, long? timeToFirstTokenMs)
+internal readonly ref struct FoldedRequest(ref readonly UsageCounters counters, long? durationMs, long? timeToFirstTokenMs)
 {
     /// <summary>The request's counters (one request, its tokens, cost, durations).</summary>
-    public readonly UsageCounters Counters = counters;
+    public readonly ref readonly UsageCounters Counters = ref counters;
 
     /// <summary>Its wall time, if measured.</summary>
     public readonly long? DurationMs = durationMs;

@@ -183,8 +183,8 @@ internal sealed class IngressPumpActor : UntypedActor
                 var model = Model(r.Model!);
                 var provider = r.Provider is null ? model.Provider : SuppliedProvider(r.Provider);
                 var (cost, unpriced) = _prices.Cost(r, model.Info);
-                var request = new FoldedRequest(UsageCounters.ForCompleted(r.Usage, cost, unpriced, r.Duration, r.TimeToFirstToken), r.Duration, r.TimeToFirstToken);
-                _fold.Add(model.Row, provider, Agent(r.AgentId), request);
+                var counters = UsageCounters.ForCompleted(r.Usage, cost, unpriced, r.Duration, r.TimeToFirstToken);
+                _fold.Add(model.Row, provider, Agent(r.AgentId), new FoldedRequest(in counters, r.Duration, r.TimeToFirstToken));
                 Emit(r, new PricedRequest(provider.Key, cost, unpriced));
                 break;
             }
@@ -192,7 +192,8 @@ internal sealed class IngressPumpActor : UntypedActor
             {
                 var model = Model(r.Model!);
                 var provider = r.Provider is null ? model.Provider : SuppliedProvider(r.Provider);
-                _fold.Add(model.Row, provider, Agent(r.AgentId), new FoldedRequest(UsageCounters.ForFailed(r.Duration), r.Duration, null));
+                var counters = UsageCounters.ForFailed(r.Duration);
+                _fold.Add(model.Row, provider, Agent(r.AgentId), new FoldedRequest(in counters, r.Duration, null));
                 Emit(r, new PricedRequest(provider.Key, 0, false));
                 break;
             }
