@@ -26,6 +26,9 @@ internal sealed class IngressBuffer
     /// <summary>Leases one thread keeps (one per recorder it writes to) before it gives the oldest back.</summary>
     public const int MaxLeasesPerThread = 8;
 
+    /// <summary>A segment count that means none: every write goes through the shared ring.</summary>
+    public const int NoSegments = -1;
+
     /// <summary>Writes through the shared ring between two attempts of a segment-less thread to lease one.</summary>
     public const int RetryLeaseEvery = 1024;
 
@@ -37,11 +40,13 @@ internal sealed class IngressBuffer
 
     /// <param name="capacity">Total slots across every segment and the shared ring.</param>
     /// <param name="segments">Per-thread segments; 0 picks two per core, 8..64. Fewer when a segment would get less
-    /// than <see cref="MinSegmentCapacity"/> slots out of half the capacity.</param>
+    /// than <see cref="MinSegmentCapacity"/> slots out of half the capacity. <see cref="NoSegments"/> puts every write
+    /// through the shared ring (the benchmarks' A/B of the segments).</param>
     public IngressBuffer(int capacity, int segments = 0)
     {
         if (capacity < 1) throw new ArgumentOutOfRangeException(nameof(capacity), capacity, "The ingress buffer needs at least one slot.");
-        if (segments <= 0) segments = Math.Clamp(2 * Environment.ProcessorCount, 8, 64);
+        if (segments == NoSegments) segments = 0;
+        else if (segments <= 0) segments = Math.Clamp(2 * Environment.ProcessorCount, 8, 64);
         segments = Math.Min(segments, capacity / 2 / MinSegmentCapacity);
         var segmentCapacity = segments == 0 ? 0 : capacity / 2 / segments;
         _segments = new IngressSegment[segments];

@@ -42,6 +42,17 @@ public sealed class IngressBufferSpecs
     }
 
     [Fact]
+    public void No_segments_puts_every_write_through_the_shared_ring()
+    {
+        var buffer = new IngressBuffer(10_000, IngressBuffer.NoSegments);
+        Assert.Empty(buffer.Segments);
+        Assert.Equal(10_000, buffer.Shared.Capacity);
+        Assert.Null(buffer.ThreadSegment());
+        Assert.True(buffer.TryWrite(Record));
+        Assert.Equal(1, buffer.Shared.Accepted);
+    }
+
+    [Fact]
     public void Each_thread_writes_to_a_segment_of_its_own_and_keeps_it()
     {
         var buffer = new IngressBuffer(4_096, segments: 4);
