@@ -19,9 +19,10 @@ namespace Analytics.Benchmarks;
 /// threads started together; the reported time is wall time / <see cref="TotalOps"/>, i.e. the time per
 /// recorded request of the whole group. Perfect 2-thread scaling halves it; 2-thread throughput relative
 /// to 1 thread is Mean(1) / Mean(2).</para>
-/// <para><see cref="Ours"/> must not be flattered by the ring's cheap "full, drop" path: each producer
-/// thread's segment holds a whole invoke (16,384 slots), every producer drains its own segment before each
-/// iteration outside the measured region, and global cleanup fails the run if a single event was dropped. So every measured op is an accepted write, into slots warm in the
+/// <para><see cref="Ours"/> must not be flattered by the ring's cheap "full, drop" path: each shard
+/// holds a whole invoke (16,384 slots, more than the default ring's 5,000 a shard), every producer
+/// drains its own shard before each iteration outside the measured region, and global cleanup fails the
+/// run if a single event was dropped. So every measured op is an accepted write, into slots warm in the
 /// producer's cache. <see cref="OursWithDrainer"/> is the steady state instead: the default
 /// 10,000-slot recorder, a consumer thread emptying it concurrently (so every slot travels to another
 /// core and back, as it does to the pump), and a producer that retries (spinning) until each write is
@@ -44,6 +45,7 @@ public class RecordBenchmarks
     private Action<int, int> _work = null!;
     private Action<int, int> _drainHome = null!;
     private Action<int, int> _oursRange = null!, _oursBackpressuredRange = null!, _peerRange = null!;
+    private readonly Lock _drainGate = new();
 
     [Params(1, 2)]
     public int Threads { get; set; }
@@ -52,9 +54,10 @@ public class RecordBenchmarks
     public void SetupOurs()
     {
         Start();
-        // Each producer's segment can take a whole invoke: one segment per producer thread, 16,384 slots each (half of
-        // the capacity goes to the segments).
-        _recorder = new UsageRecorder(2 * TotalOps * Threads, shards: Threads);
+        // Every shard can take a whole invoke, whichever shards the producer threads map to: 16,384
+        // slots a shard, so the ring is about the size of the default one (10,000 slots) per shard.
+        var shards = new UsageRecorder(16).Buffer.Shards.Length;
+        _recorder = new UsageRecorder(TotalOps * shards);
         _work = OursWork;
         _drainHome = DrainHome;
         WarmUp();
@@ -129,8 +132,8 @@ public class RecordBenchmarks
             {
                 if (_recorder.DroppedCount != 0) throw new InvalidOperationException($"the ring dropped {_recorder.DroppedCount} events: some measured ops were drops");
                 if (_recorder.AcceptedCount != expected) throw new InvalidOperationException($"the ring accepted {_recorder.AcceptedCount} events, expected {expected}");
-                // In the log, to show that each producer thread wrote to a segment of its own.
-                Console.WriteLine($"// segments accepted: {string.Join(", ", _recorder.Buffer.Segments.Select(s => s.Accepted))}, shared: {_recorder.Buffer.Shared.Accepted}");
+                // In the log, to show which shards the producer threads wrote to.
+                Console.WriteLine($"// shards accepted: {string.Join(", ", _recorder.Buffer.Shards.Select(s => s.Accepted))}");
             }
         }
         finally
@@ -187,11 +190,14 @@ public class RecordBenchmarks
 
     private void DrainHome(int thread, int ops)
     {
-        // Each producer drains the segment it leased: the consumer side of a segment is single-threaded, and no one
-        // else reads it while the producers wait between iterations.
-        var segment = _recorder.Buffer.ThreadSegment() ?? throw new InvalidOperationException("a producer thread got no segment");
+        var buffer = _recorder.Buffer;
         var sink = default(NullSink);
-        segment.Drain(ref sink, segment.TailSnapshot(), int.MaxValue);
+        // Draining is single-consumer: serialise, in case two producers share a home shard.
+        lock (_drainGate)
+        {
+            var shard = buffer.Shards[buffer.HomeShardIndex];
+            shard.Drain(ref sink, shard.TailSnapshot(), int.MaxValue, wait: false);
+        }
     }
 
     private void OursWork(int thread, int ops) => Workload.InChunks(ops, _oursRange);
@@ -242,8 +248,7 @@ public class RecordBenchmarks
         while (!_stopDrainer)
         {
             var any = 0;
-            foreach (var segment in buffer.Segments) any += segment.Drain(ref sink, segment.TailSnapshot(), int.MaxValue);
-            any += buffer.Shared.Drain(ref sink, buffer.Shared.TailSnapshot(), int.MaxValue, wait: false);
+            foreach (var shard in buffer.Shards) any += shard.Drain(ref sink, shard.TailSnapshot(), int.MaxValue, wait: false);
             if (any > 0) spin.Reset();
             else spin.SpinOnce(sleep1Threshold: -1);
         }

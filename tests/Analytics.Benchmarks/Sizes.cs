@@ -15,13 +15,8 @@ public static class Sizes
     {
         var record = Unsafe.SizeOf<IngressRecord>();
 
-        // Allocated by a segment and by the shared ring of 10,000 slots each, divided by the slots: the slot's real size
-        // (the shared ring adds a turn number per slot).
+        // Allocated by one shard of 10,000 slots, divided by its slots: the slot's real size with its turn number.
         var before = GC.GetAllocatedBytesForCurrentThread();
-        var segment = new IngressSegment(10_000);
-        var segmentBytes = GC.GetAllocatedBytesForCurrentThread() - before;
-        GC.KeepAlive(segment);
-        before = GC.GetAllocatedBytesForCurrentThread();
         var shard = new IngressShard(10_000);
         var shardBytes = GC.GetAllocatedBytesForCurrentThread() - before;
         GC.KeepAlive(shard);
@@ -33,9 +28,7 @@ public static class Sizes
         GC.KeepAlive(recorder);
 
         output.WriteLine($"IngressRecord struct:                 {record,12:N0} B");
-        output.WriteLine($"segment slot, measured:               {(double)segmentBytes / 10_000,12:N1} B per buffered event");
-        output.WriteLine($"shared-ring slot (+ turn), measured:  {(double)shardBytes / 10_000,12:N1} B per buffered event");
-        output.WriteLine($"default split:                        {recorder.Buffer.Segments.Length} segments of {(recorder.Buffer.Segments.Length > 0 ? recorder.Buffer.Segments[0].Capacity : 0):N0} slots + a shared ring of {recorder.Buffer.Shared.Capacity:N0} (on {Environment.ProcessorCount} cores)");
+        output.WriteLine($"ring slot (record + turn), measured:  {(double)shardBytes / 10_000,12:N1} B per buffered event");
         output.WriteLine($"new UsageRecorder() allocated:        {allocated,12:N0} B ({allocated / 1024.0 / 1024.0:N2} MiB, {allocated / 1e6:N2} MB) for {10_000:N0} slots");
         output.WriteLine("The ring is allocated whole up front and recording allocates nothing, so this is also what it holds, full or empty.");
         output.WriteLine("Strings (model, provider, agent) are references to the caller's strings, not copies.");

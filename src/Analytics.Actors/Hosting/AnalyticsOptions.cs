@@ -13,12 +13,7 @@ public sealed class AnalyticsOptions
     /// <summary>Total ingress ring slots. Default 10,000 (as the reference crate); 16..16,777,216.</summary>
     public int BufferCapacity { get; set; } = 10_000;
 
-    /// <summary>
-    /// Per-thread ring segments: each of the first producer threads writes to a segment of its own (no atomic
-    /// instruction per event), later threads and overflow share the rest of the ring. 0 (default) picks two per core,
-    /// 8..64; else 1..64. Half of <see cref="BufferCapacity"/> is split among them, at least 256 slots each (fewer
-    /// segments when that does not fit).
-    /// </summary>
+    /// <summary>Ring shards; 0 (default) picks one per core, at most 8; else 1..64.</summary>
     public int IngressShards { get; set; }
 
     /// <summary>Most events the pump drains before yielding to other messages. Default 4,096; 1..1,000,000.</summary>
@@ -37,8 +32,8 @@ public sealed class AnalyticsOptions
     public TimeSpan DrainInterval { get; set; } = TimeSpan.FromMilliseconds(100);
 
     /// <summary>
-    /// Fill of a producer's segment (or of the shared ring), in percent of its capacity, at which a write wakes a
-    /// sleeping pump instead of waiting for its next poll. Only bursts faster than the poll reach it. Default 50; 1..100.
+    /// Fill of a ring shard, in percent of its capacity, at which a write wakes a sleeping pump instead of waiting for
+    /// its next poll. Only bursts faster than the poll reach it. Default 50; 1..100.
     /// </summary>
     public int WakeFillPercent { get; set; } = 50;
 

@@ -5,8 +5,7 @@ namespace Analytics.Actors.Ingress;
 
 /// <summary>
 /// A bounded multi-producer, single-consumer ring of <see cref="IngressRecord"/> with an exact capacity (no power-of-two
-/// rounding) and no division on the write path: the shared ring of <see cref="IngressBuffer"/>, for producer threads
-/// without a segment of their own and for events that overflow a full segment.
+/// rounding) and no division on the write path: one shard of <see cref="IngressBuffer"/>.
 /// </summary>
 /// <remarks>
 /// <para>Positions are packed as <c>lap &lt;&lt; 32 | index</c>, so moving to the next slot is an add or a reset instead of
@@ -16,7 +15,10 @@ namespace Analytics.Actors.Ingress;
 /// bounded queue with the sequence split into lap and index. Laps wrap after 2^32 (at least 2^32 * capacity events).</para>
 /// <para>The turns live in their own array (eight to a cache line) and the consumer reads records in place without
 /// clearing them, so the only lines it writes are turns, never a record's: the next producer's stores into a slot do
-/// not have to take its lines back from the consumer's core.</para>
+/// not have to take its lines back from the consumer's core (the ring before issue 13 copied each record out and
+/// cleared it, so every slot's two or three lines went to the consumer's core and back). The producer therefore writes
+/// every field of a record (see <see cref="SlotWriter"/>); the references a slot still holds are bounded by the
+/// capacity.</para>
 /// </remarks>
 internal sealed class IngressShard
 {
@@ -46,7 +48,7 @@ internal sealed class IngressShard
     /// <summary>Events ever read by the consumer (monotonic).</summary>
     public long Consumed => Linear(Volatile.Read(ref _head.Value));
 
-    /// <summary>Events dropped because this shard (and the caller's segment) was full.</summary>
+    /// <summary>Events dropped because this shard (and every other one tried) was full, counted on the writer's home shard.</summary>
     public long Dropped => Volatile.Read(ref _dropped.Value);
 
     /// <summary>Counts one dropped event. Only on the (rare) full path, so one atomic is fine.</summary>
@@ -55,7 +57,7 @@ internal sealed class IngressShard
     /// <summary>Sets the fill at which <see cref="IsFilling"/> says the pump should be woken: a percentage of the capacity.</summary>
     public void SetWakeMark(int percent) => Volatile.Write(ref _wakeMark, Math.Max(1, (long)_capacity * percent / 100));
 
-    /// <summary>True when the events waiting here reach the wake mark (two reads of shared lines: call it only when the pump sleeps).</summary>
+    /// <summary>True when the events waiting here reach the wake mark (reads the tail and the head: for when the pump sleeps).</summary>
     public bool IsFilling() => Accepted - Consumed >= Volatile.Read(ref _wakeMark);
 
     /// <summary>

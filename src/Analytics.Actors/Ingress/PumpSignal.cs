@@ -4,8 +4,9 @@ namespace Analytics.Actors.Ingress;
 
 /// <summary>
 /// The handshake between producers and the pump. The pump is not woken per write: it polls (see
-/// <c>Pump.PumpPoller</c>), and a producer wakes a sleeping pump only when its ring has filled past the wake mark, so
-/// in the common case a write pays for nothing here, and under a burst one write in many pays for one wake-up.
+/// <c>Pump.PumpPoller</c>), and a producer wakes a sleeping pump only when its shard has filled past the wake mark, so
+/// in the common case a write pays for one read of the idle flag, and under a burst one write in many pays for one
+/// wake-up.
 /// </summary>
 /// <remarks>
 /// The pump declares itself idle with <see cref="GoIdle"/>; whoever finds the flag set and must wake it takes the flag
@@ -30,7 +31,7 @@ internal sealed class PumpSignal
     }
 
     /// <summary>
-    /// Connects the pump: <paramref name="wake"/> is called at most once per idle period, by a producer whose ring is
+    /// Connects the pump: <paramref name="wake"/> is called at most once per idle period, by a producer whose shard is
     /// <paramref name="wakeFillPercent"/> full or by the poller.
     /// </summary>
     public void Attach(Action wake, int wakeFillPercent)
@@ -52,15 +53,15 @@ internal sealed class PumpSignal
     }
 
     /// <summary>
-    /// Pump only: declare idle so the next wake-up reaches it. Returns true when a ring filled past its wake mark
+    /// Pump only: declare idle so the next wake-up reaches it. Returns true when a shard filled past its wake mark
     /// meanwhile and the pump took the wake back itself (so it must keep draining). A few events pending do not keep it
     /// awake: the poller collects them, so a trickle of events never turns the pump into a busy loop.
     /// </summary>
     public bool GoIdle()
     {
         // A full fence, not a release store: the flag must be visible before the fill is read, or a producer that
-        // filled its ring meanwhile (and saw the pump busy) and this read could both miss each other, leaving a full
-        // ring until the next poll (Dekker's store-load case; x86 may reorder a store with a later load).
+        // filled its shard meanwhile (and saw the pump busy) and this read could both miss each other, leaving a full
+        // shard until the next poll (Dekker's store-load case; x86 may reorder a store with a later load).
         Interlocked.Exchange(ref _idle, 1);
         return _buffer.AnyFilling() && Interlocked.Exchange(ref _idle, 0) == 1;
     }

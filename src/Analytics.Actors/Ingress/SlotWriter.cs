@@ -5,7 +5,7 @@ namespace Analytics.Actors.Ingress;
 
 /// <summary>
 /// Fills ring records. The LLM calls fill a claimed slot in place. A slot still holds an earlier event (the consumer
-/// never writes a slot's lines, see <see cref="IngressSegment"/>), so every field is written; a null written as a
+/// never writes a record's lines, see <see cref="IngressShard"/>), so every field is written; a null written as a
 /// constant costs no GC write barrier.
 /// </summary>
 internal static class SlotWriter

@@ -8,7 +8,7 @@ namespace Analytics.Actors;
 /// <summary>
 /// The hot path: records LLM usage and lifecycle events into a lock-free bounded ring. No call here takes a lock,
 /// awaits, allocates (for the LLM methods), or sends an actor message per event: the pump polls the ring, and a write
-/// wakes it only when the pump sleeps while the writer's part of the ring is filling up. Pricing, provider inference,
+/// wakes it only when the pump sleeps while the writer's shard is filling up. Pricing, provider inference,
 /// ids and timestamps happen in the pump, off the caller's thread.
 /// </summary>
 /// <remarks>
@@ -24,6 +24,10 @@ namespace Analytics.Actors;
 /// </remarks>
 public sealed class UsageRecorder
 {
+    /// <summary>A write looks at its shard's fill only at every 16th slot: the wake mark is a soft threshold, and most writes
+    /// then pay nothing at all for it.</summary>
+    private const int WakeCheckMask = 15;
+
     private const string StoppedProblem = "stopped: usage analytics has shut down, so nothing would drain the event";
 
     private readonly IngressBuffer _buffer;
@@ -37,7 +41,7 @@ public sealed class UsageRecorder
 
     /// <summary>Creates a recorder with its own ring (the hosting extensions create the one a host uses).</summary>
     /// <param name="capacity">Total ring slots (the reference crate's default is 10,000).</param>
-    /// <param name="shards">Per-thread segments (<c>Analytics:IngressShards</c>); 0 picks two per core, 8..64.</param>
+    /// <param name="shards">Ring shards; 0 picks one per core (at most 8).</param>
     internal UsageRecorder(int capacity = 10_000, int shards = 0)
     {
         _buffer = new IngressBuffer(capacity, shards);
@@ -263,23 +267,11 @@ public sealed class UsageRecorder
         if (!RecordValidator.QuickCompleted(model, usage, costMicros, timing, identity))
             return Refuse(mode, RecordValidator.Completed(model, usage, costMicros, timing) ?? RecordValidator.Identity(identity)!);
         if (IsStopped) return Refuse(mode, StoppedProblem);
-        var segment = _buffer.ThreadSegment();
-        if (segment is not null)
-        {
-            ref var slot = ref segment.TryClaim();
-            if (!Unsafe.IsNullRef(ref slot))
-            {
-                SlotWriter.Completed(ref slot, model, usage, attribution, timing, costMicros, identity);
-                if (segment.Publish()) WakeIfFilling(segment);
-                return true;
-            }
-        }
-        var shared = _buffer.Shared;
-        var index = shared.TryClaim();
-        if (index < 0) return Full(mode);
-        SlotWriter.Completed(ref shared.Slot(index), model, usage, attribution, timing, costMicros, identity);
-        shared.Publish(index);
-        if (_signal.IsIdle) WakeIfSharedFilling();
+        var shard = _buffer.TryClaim(out var index);
+        if (shard is null) return Full(mode);
+        SlotWriter.Completed(ref shard.Slot(index), model, usage, attribution, timing, costMicros, identity);
+        shard.Publish(index);
+        if ((index & WakeCheckMask) == 0 && _signal.IsIdle) WakeIfFilling(shard);
         return true;
     }
 
@@ -290,40 +282,23 @@ public sealed class UsageRecorder
         if (!RecordValidator.QuickFailed(model, timing, identity))
             return Refuse(mode, RecordValidator.Failed(model, timing) ?? RecordValidator.Identity(identity)!);
         if (IsStopped) return Refuse(mode, StoppedProblem);
-        var segment = _buffer.ThreadSegment();
-        if (segment is not null)
-        {
-            ref var slot = ref segment.TryClaim();
-            if (!Unsafe.IsNullRef(ref slot))
-            {
-                SlotWriter.Failed(ref slot, model, attribution, failure, timing, identity);
-                if (segment.Publish()) WakeIfFilling(segment);
-                return true;
-            }
-        }
-        var shared = _buffer.Shared;
-        var index = shared.TryClaim();
-        if (index < 0) return Full(mode);
-        SlotWriter.Failed(ref shared.Slot(index), model, attribution, failure, timing, identity);
-        shared.Publish(index);
-        if (_signal.IsIdle) WakeIfSharedFilling();
+        var shard = _buffer.TryClaim(out var index);
+        if (shard is null) return Full(mode);
+        SlotWriter.Failed(ref shard.Slot(index), model, attribution, failure, timing, identity);
+        shard.Publish(index);
+        if ((index & WakeCheckMask) == 0 && _signal.IsIdle) WakeIfFilling(shard);
         return true;
     }
 
     /// <summary>
-    /// The caller's segment looks filled past the wake mark: wake the pump if it sleeps and the segment really is (the
-    /// producer's view of the consumer's head is stale until re-read). A write pays for a wake-up only here.
+    /// The pump sleeps (it is polled): wake it only when this shard has filled past the wake mark, so a write pays for a
+    /// wake-up only in a burst faster than the poll. Reading the shard's head and tail here costs nothing the pump is
+    /// not doing anyway, since it is asleep.
     /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private void WakeIfFilling(IngressSegment segment)
+    private void WakeIfFilling(IngressShard shard)
     {
-        if (_signal.IsIdle && segment.RefreshFill()) _signal.Wake();
-    }
-
-    [MethodImpl(MethodImplOptions.NoInlining)]
-    private void WakeIfSharedFilling()
-    {
-        if (_buffer.Shared.IsFilling()) _signal.Wake();
+        if (shard.IsFilling()) _signal.Wake();
     }
 
     private bool WritePrebuilt(Mode mode, AnalyticsEvent analyticsEvent)

@@ -33,7 +33,7 @@ internal sealed class IngressPumpActor : UntypedActor
     private readonly Dictionary<string, KeyAccumulator> _suppliedProviders = new(StringComparer.Ordinal);
     private readonly List<IngressRecord> _deferredStops = [];
     private PumpPoller? _poller;
-    private int _firstSegment;
+    private int _firstShard;
     private long _folded;
     private long _published = -1;
     private long _budgetEvents, _routerStarts, _routerStops;
@@ -118,17 +118,15 @@ internal sealed class IngressPumpActor : UntypedActor
     {
         _prices.Refresh();
         var sink = new Sink(this);
-        var buffer = _recorder.Buffer;
-        var segments = buffer.Segments;
+        var shards = _recorder.Buffer.Shards;
         var budget = _options.DrainBatchSize;
-        // Start one segment further each time, so that a batch that runs out of budget does not always leave the same ones.
-        for (var i = 0; i < segments.Length && budget > 0; i++)
+        // Start one shard further each time, so that a batch that runs out of budget does not always leave the same ones.
+        for (var i = 0; i < shards.Length && budget > 0; i++)
         {
-            var segment = segments[(_firstSegment + i) % segments.Length];
-            budget -= segment.Drain(ref sink, segment.TailSnapshot(), budget);
+            var shard = shards[(_firstShard + i) % shards.Length];
+            budget -= shard.Drain(ref sink, shard.TailSnapshot(), budget, wait: false);
         }
-        if (segments.Length > 0) _firstSegment = (_firstSegment + 1) % segments.Length;
-        if (budget > 0) budget -= buffer.Shared.Drain(ref sink, buffer.Shared.TailSnapshot(), budget, wait: false);
+        _firstShard = (_firstShard + 1) % shards.Length;
         if (_deferredStops.Count > 0) EmitDeferredStops();
         FinishBatch();
         // A full batch means more is probably waiting: continue through the mailbox so queries interleave.
@@ -136,9 +134,9 @@ internal sealed class IngressPumpActor : UntypedActor
     }
 
     /// <summary>
-    /// Drains every segment and the shared ring up to its tail as seen on entry, waiting out shared slots a producer has
-    /// claimed but not finished writing: this is what makes a stats Ask see every write that returned before it was
-    /// sent. It stops at that tail, so an Ask under sustained load does a bounded amount of work.
+    /// Drains each shard up to its tail as seen on entry, waiting out slots a producer has claimed but not finished
+    /// writing: this is what makes a stats Ask see every write that returned before it was sent. It stops at that tail,
+    /// so an Ask under sustained load does a bounded amount of work.
     /// </summary>
     private void DrainToTails()
     {
@@ -152,8 +150,8 @@ internal sealed class IngressPumpActor : UntypedActor
     {
         while (_deferredStops.Count > 0)
         {
-            // A stop's totals must include writes that returned before the stop was recorded, which may sit in a ring
-            // this pass had already left: drain everything to its tail once more before stamping them.
+            // A stop's totals must include writes that returned before the stop was recorded, which may sit in a shard
+            // this pass had already left: drain every shard to its tail once more before stamping them.
             var stops = _deferredStops.ToArray();
             _deferredStops.Clear();
             DrainEverythingToTails();
@@ -168,9 +166,7 @@ internal sealed class IngressPumpActor : UntypedActor
     private void DrainEverythingToTails()
     {
         var sink = new Sink(this);
-        var buffer = _recorder.Buffer;
-        foreach (var segment in buffer.Segments) segment.Drain(ref sink, segment.TailSnapshot(), int.MaxValue);
-        buffer.Shared.Drain(ref sink, buffer.Shared.TailSnapshot(), int.MaxValue, wait: true);
+        foreach (var shard in _recorder.Buffer.Shards) shard.Drain(ref sink, shard.TailSnapshot(), int.MaxValue, wait: true);
     }
 
     private void Fold(in IngressRecord r)

@@ -44,9 +44,6 @@ public class GatewayBurstBenchmarks
     [GlobalSetup(Target = nameof(Ours))]
     public void SetupOurs() => Setup(nameof(Ours));
 
-    [GlobalSetup(Target = nameof(OursSharedRingOnly))]
-    public void SetupOursSharedRingOnly() => Setup(nameof(OursSharedRingOnly));
-
     [GlobalSetup(Target = nameof(LockDictionary))]
     public void SetupLock() => Setup(nameof(LockDictionary));
 
@@ -61,10 +58,6 @@ public class GatewayBurstBenchmarks
 
     [Benchmark(Baseline = true, OperationsPerInvoke = EventsPerBurst * BurstsPerInvoke)]
     public void Ours() => Invoke();
-
-    /// <summary>A/B, not a peer: ours with every write through the shared multi-producer ring (no per-thread segments).</summary>
-    [Benchmark(OperationsPerInvoke = EventsPerBurst * BurstsPerInvoke)]
-    public void OursSharedRingOnly() => Invoke();
 
     [Benchmark(OperationsPerInvoke = EventsPerBurst * BurstsPerInvoke)]
     public void LockDictionary() => Invoke();

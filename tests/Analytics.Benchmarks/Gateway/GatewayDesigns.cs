@@ -3,7 +3,6 @@ using System.Collections.Immutable;
 using System.Diagnostics.Metrics;
 using System.Runtime.InteropServices;
 using Akka.Actor;
-using Analytics.Actors.Ingress;
 using Analytics.Actors.Pricing;
 using Analytics.Benchmarks.Infrastructure;
 using OpenTelemetry;
@@ -43,7 +42,6 @@ internal abstract class GatewayDesign : IDisposable
     public static GatewayDesign Create(string name, bool waitWhenFull) => name switch
     {
         "Ours" => new OursDesign(waitWhenFull),
-        "OursSharedRingOnly" => new OursDesign(waitWhenFull, IngressBuffer.NoSegments),
         "LockDictionary" => new LockDesign(),
         "ConcurrentDictionary" => new ConcurrentDictionaryDesign(),
         "AkkaTellPerEvent" => new TellDesign(),
@@ -60,16 +58,14 @@ internal abstract class GatewayDesign : IDisposable
 internal sealed class OursDesign : GatewayDesign
 {
     private readonly ActorSystem _system = ActorSystem.Create("ours", Hocon.Quiet);
-    private readonly UsageRecorder _recorder;
+    private readonly UsageRecorder _recorder = new();
     private readonly IActorRef _pump;
     private readonly bool _waitWhenFull;
 
     /// <param name="waitWhenFull">Spin until accepted (saturation) rather than record and let a full ring drop.</param>
-    /// <param name="segments">The default (0), or <see cref="IngressBuffer.NoSegments"/> for the A/B of the per-thread segments.</param>
-    public OursDesign(bool waitWhenFull, int segments = 0)
+    public OursDesign(bool waitWhenFull)
     {
         _waitWhenFull = waitWhenFull;
-        _recorder = new UsageRecorder(10_000, segments);
         _pump = _system.ActorOf(IngressPumpActor.CreateProps(_recorder, Catalog, new AnalyticsOptions()), "usage-analytics");
     }
 

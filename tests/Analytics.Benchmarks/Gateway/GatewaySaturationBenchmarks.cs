@@ -37,9 +37,6 @@ public class GatewaySaturationBenchmarks
     [GlobalSetup(Target = nameof(Ours))]
     public void SetupOurs() => Setup(nameof(Ours));
 
-    [GlobalSetup(Target = nameof(OursSharedRingOnly))]
-    public void SetupOursSharedRingOnly() => Setup(nameof(OursSharedRingOnly));
-
     [GlobalSetup(Target = nameof(LockDictionary))]
     public void SetupLock() => Setup(nameof(LockDictionary));
 
@@ -54,10 +51,6 @@ public class GatewaySaturationBenchmarks
 
     [Benchmark(Baseline = true, OperationsPerInvoke = Events)]
     public long Ours() => Invoke();
-
-    /// <summary>A/B, not a peer: ours with every write through the shared multi-producer ring (no per-thread segments).</summary>
-    [Benchmark(OperationsPerInvoke = Events)]
-    public long OursSharedRingOnly() => Invoke();
 
     [Benchmark(OperationsPerInvoke = Events)]
     public long LockDictionary() => Invoke();

@@ -15,34 +15,33 @@ public sealed class PumpWakeSpecs(ITestOutputHelper output) : PumpHarness(output
     private readonly ITestOutputHelper _output = output;
 
     [Fact]
-    public void A_write_wakes_nobody_until_its_segment_reaches_the_wake_mark_and_then_wakes_the_sleeping_pump_once()
+    public void A_write_wakes_nobody_until_its_shard_reaches_the_wake_mark_and_then_wakes_the_sleeping_pump_once()
     {
-        var recorder = new UsageRecorder(capacity: 2_048, shards: 2); // segments of 512: the mark at 50 % is 256 events
+        var recorder = new UsageRecorder(capacity: 512, shards: 1); // the mark at 50 % is 256 events
         var wakes = 0;
         recorder.Signal.Attach(() => Interlocked.Increment(ref wakes), wakeFillPercent: 50);
 
-        for (var i = 0; i < 255; i++) Assert.True(recorder.RecordCompleted("alpha-1", 1, 1));
+        for (var i = 0; i < 256; i++) Assert.True(recorder.RecordCompleted("alpha-1", 1, 1));
         Assert.Equal(0, wakes);
+        // A write looks at the fill every 16th slot: the 257th (slot 256) finds 257 waiting, past the mark.
         Assert.True(recorder.RecordCompleted("alpha-1", 1, 1));
         Assert.Equal(1, wakes);
         // The pump was told; it is busy until it declares itself idle again, so later writes send nothing more.
-        for (var i = 0; i < 200; i++) Assert.True(recorder.RecordCompleted("alpha-1", 1, 1));
+        for (var i = 0; i < 200; i++) Assert.True(recorder.RecordFailed("alpha-1"));
         Assert.Equal(1, wakes);
         Assert.False(recorder.Signal.IsIdle);
     }
 
     [Fact]
-    public void A_thread_without_a_segment_wakes_the_pump_when_the_shared_ring_reaches_the_mark()
+    public void Below_the_wake_mark_no_write_wakes_the_pump_however_many_are_written()
     {
-        var recorder = new UsageRecorder(capacity: 64); // too small for segments: everything goes through the shared ring
-        Assert.Empty(recorder.Buffer.Segments);
+        var recorder = new UsageRecorder(capacity: 10_000, shards: 1);
         var wakes = 0;
-        recorder.Signal.Attach(() => Interlocked.Increment(ref wakes), wakeFillPercent: 25);
+        recorder.Signal.Attach(() => Interlocked.Increment(ref wakes), wakeFillPercent: 50);
 
-        for (var i = 0; i < 15; i++) recorder.RecordFailed("alpha-1");
+        for (var i = 0; i < 4_999; i++) recorder.RecordCompleted("alpha-1", 1, 1);
         Assert.Equal(0, wakes);
-        recorder.RecordFailed("alpha-1");
-        Assert.Equal(1, wakes);
+        Assert.True(recorder.Signal.IsIdle);
     }
 
     [Fact]
