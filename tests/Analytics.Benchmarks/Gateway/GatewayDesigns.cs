@@ -270,18 +270,7 @@ internal sealed class OpenTelemetryDesign : GatewayDesign
         _duration.Record(r.DurationMs, model, system, agent);
     }
 
-    public override long ReadRequests()
-    {
-        _exported.Clear();
-        _provider.ForceFlush();
-        long total = 0;
-        foreach (var metric in _exported)
-        {
-            if (metric.Name != "llm.requests") continue;
-            foreach (ref readonly var point in metric.GetMetricPoints()) total += point.GetSumLong();
-        }
-        return total;
-    }
+    public override long ReadRequests() => Peers.OpenTelemetryPeer.SumOf(_provider, _exported, "llm.requests");
 
     public override void Dispose()
     {
