@@ -10,7 +10,7 @@ using BenchmarkDotNet.Configs;
 namespace Analytics.Benchmarks;
 
 /// <summary>
-/// Benchmark 4: memory held for a buffer of 10,000 events (the reference crate's default, which it says
+/// Memory held for a buffer of 10,000 events (the reference crate's default, which it says
 /// takes 2-5 MB). Allocated is the footprint; B/event divides it by the 10,000 events.
 /// </summary>
 /// <remarks>

@@ -7,7 +7,7 @@ using BenchmarkDotNet.Configs;
 namespace Analytics.Benchmarks;
 
 /// <summary>
-/// Benchmark 5: what pricing costs the pump per event. The pump resolves a model through a per-model
+/// What pricing costs the pump per event. The pump resolves a model through a per-model
 /// memo (an ordinal <see cref="Dictionary{TKey, TValue}"/> of provider and price) and only on a miss asks
 /// the catalog (<see cref="PriceTable.TryGetPrice"/>: exact, case-insensitive, vendor prefix, fine-tune)
 /// and infers the provider.

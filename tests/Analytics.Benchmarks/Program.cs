@@ -23,4 +23,5 @@ if (!rest.Any(a => a is "--filter" or "-f" or "--list" or "--help" or "-h" or "-
 }
 
 BenchConfig.Quick = quick;
+BenchMetrics.Reset();
 BenchmarkSwitcher.FromAssembly(typeof(Sizes).Assembly).Run([.. rest], BenchConfig.Create(quick));

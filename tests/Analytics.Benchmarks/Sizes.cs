@@ -5,7 +5,7 @@ using Analytics.Actors.Ingress;
 namespace Analytics.Benchmarks;
 
 /// <summary>
-/// Benchmark 4's arithmetic, printed by <c>--sizes</c>: what one buffered event costs in the ring and
+/// The memory benchmark's arithmetic, printed by <c>--sizes</c>: what one buffered event costs in the ring and
 /// what the default recorder holds. Measured from the runtime (struct size, allocated and retained bytes),
 /// not hard-coded, so a change to <see cref="IngressRecord"/> shows up here.
 /// </summary>
@@ -15,7 +15,7 @@ public static class Sizes
     {
         var record = Unsafe.SizeOf<IngressRecord>();
 
-        // Allocated by one shard of 10,000 slots, divided by its slots: the slot's real size with its turn counter.
+        // Allocated by one shard of 10,000 slots, divided by its slots: the slot's real size with its turn number.
         var before = GC.GetAllocatedBytesForCurrentThread();
         var shard = new IngressShard(10_000);
         var shardBytes = GC.GetAllocatedBytesForCurrentThread() - before;

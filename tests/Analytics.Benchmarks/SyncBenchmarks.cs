@@ -16,7 +16,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 namespace Analytics.Benchmarks;
 
 /// <summary>
-/// Benchmark 6: events per second delivered to a loopback Protocol 012 server (the validating, deduplicating test
+/// Events per second delivered to a loopback Protocol 012 server (the validating, deduplicating test
 /// server of the sync specs, no faults). Ours is the real delivery graph with the default sync options
 /// (<c>GroupedWithin(10, 30 s) -> SelectAsyncUnordered(4)</c>, 4 requests in flight per batch, Polly pipeline per
 /// event). The peer is the reference crate's way: one POST per event, awaited before the next. Both send the same

@@ -1,6 +1,6 @@
 namespace Analytics.Actors.Aggregation;
 
-/// <summary>The breakdowns the stats are kept by; one aggregator actor per key per dimension.</summary>
+/// <summary>The breakdowns the stats are kept by; the pump keeps one <see cref="KeyAccumulator"/> per key per dimension.</summary>
 internal enum StatsDimension
 {
     /// <summary>Per model name as recorded.</summary>

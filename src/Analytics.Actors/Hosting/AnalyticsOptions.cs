@@ -20,10 +20,29 @@ public sealed class AnalyticsOptions
     public int DrainBatchSize { get; set; } = 4_096;
 
     /// <summary>
-    /// Safety-net drain period; the pump is normally woken by the first write after it went idle.
-    /// Default 00:00:00.100; 1 ms..1 min.
+    /// How often the pump looks at the ring while events are arriving; a write never wakes it (see
+    /// <see cref="WakeFillPercent"/>). Default 00:00:00.001; 1 ms..1 s, at most <see cref="DrainInterval"/>.
+    /// </summary>
+    public TimeSpan PollInterval { get; set; } = TimeSpan.FromMilliseconds(1);
+
+    /// <summary>
+    /// Longest poll period: with nothing arriving, the poller doubles its period from <see cref="PollInterval"/> up to
+    /// this, so an idle host wakes a few times a second. Default 00:00:00.100; 1 ms..1 min.
     /// </summary>
     public TimeSpan DrainInterval { get; set; } = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>
+    /// Fill of a ring shard, in percent of its capacity, at which a write wakes a sleeping pump instead of waiting for
+    /// its next poll. Only bursts faster than the poll reach it. Default 50; 1..100.
+    /// </summary>
+    public int WakeFillPercent { get; set; } = 50;
+
+    /// <summary>
+    /// Where the pump runs. <see cref="PumpThreadMode.Dedicated"/> (default): a thread of its own (an Akka
+    /// PinnedDispatcher), so producers saturating the .NET thread pool cannot starve it and stats stay answerable;
+    /// <see cref="PumpThreadMode.ThreadPool"/>: the actor system's default dispatcher.
+    /// </summary>
+    public PumpThreadMode PumpThread { get; set; } = PumpThreadMode.Dedicated;
 
     /// <summary>Timeout of stats Asks made by the host and helpers. Default 00:00:10; 1 ms..10 min.</summary>
     public TimeSpan AskTimeout { get; set; } = TimeSpan.FromSeconds(10);
@@ -62,4 +81,14 @@ public sealed class AnalyticsOptions
         copy.Health = Health.Clone();
         return copy;
     }
+}
+
+/// <summary>Where the ingress pump runs (<see cref="AnalyticsOptions.PumpThread"/>).</summary>
+public enum PumpThreadMode
+{
+    /// <summary>A dedicated thread (Akka's PinnedDispatcher): immune to thread-pool starvation.</summary>
+    Dedicated,
+
+    /// <summary>The actor system's default dispatcher, on the .NET thread pool.</summary>
+    ThreadPool,
 }

@@ -1,3 +1,4 @@
+using System.Globalization;
 using Microsoft.Extensions.Options;
 
 namespace Analytics.Actors.Hosting;
@@ -29,6 +30,11 @@ internal sealed class AnalyticsOptionsValidator : IValidateOptions<AnalyticsOpti
         if (o.IngressShards != 0) errors.Range("IngressShards", o.IngressShards, 1, 64, "0 (auto) or ");
         errors.Range("DrainBatchSize", o.DrainBatchSize, 1, 1_000_000);
         errors.Duration("DrainInterval", o.DrainInterval, TimeSpan.FromMilliseconds(1), TimeSpan.FromMinutes(1));
+        errors.Duration("PollInterval", o.PollInterval, TimeSpan.FromMilliseconds(1), TimeSpan.FromSeconds(1));
+        if (o.PollInterval > o.DrainInterval)
+            errors.Add("PollInterval", string.Create(CultureInfo.InvariantCulture, $"must be <= {AnalyticsOptions.SectionName}:DrainInterval ({o.DrainInterval:c}) (got {o.PollInterval:c})."));
+        errors.Range("WakeFillPercent", o.WakeFillPercent, 1, 100);
+        errors.Defined("PumpThread", o.PumpThread);
         errors.Duration("AskTimeout", o.AskTimeout, TimeSpan.FromMilliseconds(1), TimeSpan.FromMinutes(10));
         errors.Range("MaxKeysPerBreakdown", o.MaxKeysPerBreakdown, 1, 1_000_000);
         PricingOptions.Validate(o.Pricing ?? new PricingOptions(), errors.Section("Pricing"));

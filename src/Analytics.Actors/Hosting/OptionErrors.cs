@@ -46,6 +46,13 @@ internal sealed class OptionErrors
             Add(name, string.Create(CultureInfo.InvariantCulture, $"must be between {min:c} and {max:c} (got {value:c})."));
     }
 
+    /// <summary>An enum value that must be one of its named members (a number in configuration binds to any value).</summary>
+    public void Defined<TEnum>(string name, TEnum value) where TEnum : struct, Enum
+    {
+        if (!Enum.IsDefined(value))
+            Add(name, $"must be one of {string.Join(", ", Enum.GetNames<TEnum>())} (got {value}).");
+    }
+
     /// <summary>An optional value that must be >= 0 when set.</summary>
     public void NonNegative(string name, long? value)
     {

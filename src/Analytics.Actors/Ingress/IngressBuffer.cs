@@ -4,17 +4,19 @@ using System.Runtime.CompilerServices;
 namespace Analytics.Actors.Ingress;
 
 /// <summary>
-/// The lock-free ingress: a few <see cref="IngressShard"/>s so that concurrent producers mostly CAS
-/// different cache lines. A producer writes to its home shard and, when that shard is full, tries the
-/// others before dropping, so one busy thread can use the whole capacity. The total capacity is exactly
-/// what was configured.
+/// The lock-free ingress: a few <see cref="IngressShard"/>s so that concurrent producers mostly CAS different cache
+/// lines. A producer writes to its home shard and, when that shard is full, tries the others before dropping, so one
+/// busy thread can use the whole capacity. The total capacity is exactly what was configured.
 /// </summary>
 /// <remarks>
-/// A thread's home shard comes from a number it is given on its first write, in order of first write
-/// (process-wide), so the first N producer threads land on N different shards instead of colliding
-/// when their managed thread ids happen to share low bits. The number lives in a thread-static field,
-/// which is cheaper to read than <see cref="Environment.CurrentManagedThreadId"/> (a call). A thread keeps
-/// its home shard, so one thread's events stay in order (until its shard is full).
+/// <para>A thread's home shard comes from a number it is given on its first write, in order of first write
+/// (process-wide), so the first N producer threads land on N different shards instead of colliding when their managed
+/// thread ids happen to share low bits. The number lives in a thread-static field, which is cheaper to read than
+/// <see cref="Environment.CurrentManagedThreadId"/> (a call). A thread keeps its home shard, so one thread's events stay
+/// in order (until its shard is full).</para>
+/// <para>Per-thread single-producer segments (no CAS per write) were built and measured against this in the gateway
+/// benchmarks for issue 13; they won no regime clearly on the 2-core machine (docs/benchmarks.md), so the simpler
+/// sharded ring stayed.</para>
 /// </remarks>
 internal sealed class IngressBuffer
 {
@@ -46,19 +48,52 @@ internal sealed class IngressBuffer
     /// <summary>The shards, for the single consumer.</summary>
     public IngressShard[] Shards => _shards;
 
-    /// <summary>Writes without counting a drop when every shard is full.</summary>
+    /// <summary>The index of the calling thread's home shard in <see cref="Shards"/>.</summary>
+    public int HomeShardIndex => HomeShard() & _mask;
+
+    /// <summary>
+    /// Claims a slot in the caller's home shard, else in any other; returns the shard (and the slot's index in it) or
+    /// null when every shard is full. The caller fills every field of the slot, then publishes it (see
+    /// <see cref="IngressShard.TryClaim"/>).
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public IngressShard? TryClaim(out int index)
+    {
+        var shards = _shards;
+        var first = HomeShard() & _mask;
+        var shard = shards[first];
+        index = shard.TryClaim();
+        if (index >= 0) return shard;
+        return shards.Length == 1 ? null : ClaimElsewhere(first, out index);
+    }
+
+    /// <summary>Sets the fill, in percent of each shard's capacity, from which a write checks whether to wake the pump.</summary>
+    public void SetWakeMark(int percent)
+    {
+        foreach (var s in _shards) s.SetWakeMark(percent);
+    }
+
+    /// <summary>Consumer side: true when any shard holds at least its wake mark of events.</summary>
+    public bool AnyFilling()
+    {
+        foreach (var s in _shards)
+        {
+            if (s.IsFilling()) return true;
+        }
+        return false;
+    }
+
+    /// <summary>Writes a whole record (the rarer lifecycle and pre-built events) without counting a drop when full.</summary>
     public bool TryWrite(in IngressRecord record)
     {
-        ref var slot = ref TryClaim();
-        if (Unsafe.IsNullRef(ref slot)) return false;
-        slot.Record = record;
-        IngressShard.Publish(ref slot);
+        var shard = TryClaim(out var index);
+        if (shard is null) return false;
+        shard.Slot(index) = record;
+        shard.Publish(index);
         return true;
     }
 
     /// <summary>Writes, or counts a drop when every shard is full.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public bool WriteOrDrop(in IngressRecord record)
     {
         if (TryWrite(record)) return true;
@@ -66,52 +101,8 @@ internal sealed class IngressBuffer
         return false;
     }
 
-    /// <summary>
-    /// Claims a slot in the caller's home shard, else in any other, to fill in place (see
-    /// <see cref="IngressShard.TryClaim"/>); a null reference when every shard is full.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public ref IngressShard.Slot TryClaim()
-    {
-        var shards = _shards;
-        var first = HomeShard() & _mask;
-        ref var slot = ref shards[first].TryClaim();
-        if (!Unsafe.IsNullRef(ref slot) || shards.Length == 1) return ref slot;
-        return ref ClaimElsewhere(first);
-    }
-
-    /// <summary>The index of the calling thread's home shard in <see cref="Shards"/>.</summary>
-    public int HomeShardIndex => HomeShard() & _mask;
-
     /// <summary>Counts one event dropped because every shard was full (on the caller's home shard).</summary>
     public void CountDrop() => _shards[HomeShard() & _mask].CountDrop();
-
-    [MethodImpl(MethodImplOptions.NoInlining)]
-    private ref IngressShard.Slot ClaimElsewhere(int first)
-    {
-        for (var i = 1; i < _shards.Length; i++)
-        {
-            ref var slot = ref _shards[(first + i) & _mask].TryClaim();
-            if (!Unsafe.IsNullRef(ref slot)) return ref slot;
-        }
-        return ref Unsafe.NullRef<IngressShard.Slot>();
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static int HomeShard()
-    {
-        var number = t_threadNumber;
-        return number != 0 ? number : NumberThisThread();
-    }
-
-    [MethodImpl(MethodImplOptions.NoInlining)]
-    private static int NumberThisThread()
-    {
-        var number = Interlocked.Increment(ref s_threadsSeen);
-        if (number == 0) number = Interlocked.Increment(ref s_threadsSeen); // 0 means "unnumbered" (after 2^32 threads)
-        t_threadNumber = number;
-        return number;
-    }
 
     /// <summary>Events written so far.</summary>
     public long Accepted
@@ -149,5 +140,34 @@ internal sealed class IngressBuffer
             }
             return sum;
         }
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private IngressShard? ClaimElsewhere(int first, out int index)
+    {
+        for (var i = 1; i < _shards.Length; i++)
+        {
+            var shard = _shards[(first + i) & _mask];
+            index = shard.TryClaim();
+            if (index >= 0) return shard;
+        }
+        index = -1;
+        return null;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int HomeShard()
+    {
+        var number = t_threadNumber;
+        return number != 0 ? number : NumberThisThread();
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static int NumberThisThread()
+    {
+        var number = Interlocked.Increment(ref s_threadsSeen);
+        if (number == 0) number = Interlocked.Increment(ref s_threadsSeen); // 0 means "unnumbered" (after 2^32 threads)
+        t_threadNumber = number;
+        return number;
     }
 }

@@ -3,12 +3,14 @@ using System.Runtime.CompilerServices;
 namespace Analytics.Actors.Ingress;
 
 /// <summary>
-/// The handshake between producers and the pump: the first write after the pump went idle wakes it, once, and no
-/// other write pays for anything but one read of the idle flag.
+/// The handshake between producers and the pump. The pump is not woken per write: it polls (see
+/// <c>Pump.PumpPoller</c>), and a producer wakes a sleeping pump only when its shard has filled past the wake mark, so
+/// in the common case a write pays for one read of the idle flag, and under a burst one write in many pays for one
+/// wake-up.
 /// </summary>
 /// <remarks>
-/// The pump declares itself idle with <see cref="GoIdle"/>; a producer that finds the flag set takes it (an atomic
-/// exchange, so of many racing producers exactly one sends the wake-up) and calls the pump's wake action.
+/// The pump declares itself idle with <see cref="GoIdle"/>; whoever finds the flag set and must wake it takes the flag
+/// (an atomic exchange, so of many racing wakers exactly one sends the message) and calls the pump's wake action.
 /// </remarks>
 internal sealed class PumpSignal
 {
@@ -21,9 +23,20 @@ internal sealed class PumpSignal
     /// <summary>True while a pump is attached.</summary>
     public bool IsAttached => Volatile.Read(ref _wake) is not null;
 
-    /// <summary>Connects the pump: <paramref name="wake"/> is called at most once per idle period.</summary>
-    public void Attach(Action wake)
+    /// <summary>True while the pump sleeps (nothing to drain when it last looked).</summary>
+    public bool IsIdle
     {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => Volatile.Read(ref _idle) != 0;
+    }
+
+    /// <summary>
+    /// Connects the pump: <paramref name="wake"/> is called at most once per idle period, by a producer whose shard is
+    /// <paramref name="wakeFillPercent"/> full or by the poller.
+    /// </summary>
+    public void Attach(Action wake, int wakeFillPercent)
+    {
+        _buffer.SetWakeMark(wakeFillPercent);
         Volatile.Write(ref _wake, wake);
         Volatile.Write(ref _idle, 1);
         if (_buffer.Pending > 0) Wake();
@@ -32,28 +45,30 @@ internal sealed class PumpSignal
     /// <summary>Disconnects the pump (it stopped).</summary>
     public void Detach() => Volatile.Write(ref _wake, null);
 
-    /// <summary>Producer side: wakes the pump if it declared itself idle.</summary>
+    /// <summary>Wakes the pump if it declared itself idle (a waiting producer, the poller).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void WakeIfIdle()
     {
-        if (Volatile.Read(ref _idle) != 0) Wake();
+        if (IsIdle) Wake();
     }
 
     /// <summary>
-    /// Pump only: declare idle so the next write wakes it. Returns true when events arrived meanwhile and the pump
-    /// took the wake back itself (so it must keep draining).
+    /// Pump only: declare idle so the next wake-up reaches it. Returns true when a shard filled past its wake mark
+    /// meanwhile and the pump took the wake back itself (so it must keep draining). A few events pending do not keep it
+    /// awake: the poller collects them, so a trickle of events never turns the pump into a busy loop.
     /// </summary>
     public bool GoIdle()
     {
-        // A full fence, not a release store: the flag must be visible before the pending count is read, or a
-        // producer that wrote meanwhile (and saw the pump busy) and this read could both miss each other, leaving
-        // its event for the safety-net timer (Dekker's store-load case; x86 may reorder a store with a later load).
+        // A full fence, not a release store: the flag must be visible before the fill is read, or a producer that
+        // filled its shard meanwhile (and saw the pump busy) and this read could both miss each other, leaving a full
+        // shard until the next poll (Dekker's store-load case; x86 may reorder a store with a later load).
         Interlocked.Exchange(ref _idle, 1);
-        return _buffer.Pending > 0 && Interlocked.Exchange(ref _idle, 0) == 1;
+        return _buffer.AnyFilling() && Interlocked.Exchange(ref _idle, 0) == 1;
     }
 
+    /// <summary>Takes the idle flag and, if this caller got it, calls the pump's wake action.</summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private void Wake()
+    public void Wake()
     {
         if (Interlocked.Exchange(ref _idle, 0) != 0) Volatile.Read(ref _wake)?.Invoke();
     }

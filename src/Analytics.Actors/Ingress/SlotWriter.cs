@@ -4,12 +4,13 @@ using Analytics.Contracts;
 namespace Analytics.Actors.Ingress;
 
 /// <summary>
-/// Fills ring records. The LLM calls fill a freshly claimed slot in place, which is all default, so a reference is
-/// stored only when it is set and a null one costs no write barrier.
+/// Fills ring records. The LLM calls fill a claimed slot in place. A slot still holds an earlier event (the consumer
+/// never writes a record's lines, see <see cref="IngressShard"/>), so every field is written; a null written as a
+/// constant costs no GC write barrier.
 /// </summary>
 internal static class SlotWriter
 {
-    /// <summary>A completed request into a default record.</summary>
+    /// <summary>A completed request, over whatever the slot held.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Completed(ref IngressRecord r, string model, in TokenUsage usage, in RequestAttribution attribution,
         in RequestTiming timing, long? costMicros, in EventIdentity identity)
@@ -22,16 +23,23 @@ internal static class SlotWriter
         r.ReasoningTokens = usage.Reasoning;
         r.CostMicros = costMicros ?? IngressRecord.Absent;
         r.TimeToFirstTokenMs = timing.TimeToFirstTokenMs ?? IngressRecord.Absent;
+        r.ErrorCode = null;
+        r.ErrorMessage = null;
     }
 
-    /// <summary>A failed request into a default record.</summary>
+    /// <summary>A failed request, over whatever the slot held.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Failed(ref IngressRecord r, string model, in RequestAttribution attribution, in RequestFailure failure,
         in RequestTiming timing, in EventIdentity identity)
     {
         Common(ref r, AnalyticsEventKind.LlmRequestFailed, model, attribution, timing.DurationMs, identity);
-        if (failure.ErrorCode is not null) r.ErrorCode = failure.ErrorCode;
-        if (failure.ErrorMessage is not null) r.ErrorMessage = failure.ErrorMessage;
+        Store(ref r.ErrorCode, failure.ErrorCode);
+        Store(ref r.ErrorMessage, failure.ErrorMessage);
+        r.InputTokens = 0;
+        r.OutputTokens = 0;
+        r.CacheReadTokens = 0;
+        r.CacheCreationTokens = 0;
+        r.ReasoningTokens = 0;
         r.CostMicros = IngressRecord.Absent;
         r.TimeToFirstTokenMs = IngressRecord.Absent;
     }
@@ -55,6 +63,7 @@ internal static class SlotWriter
             case LlmRequestCompleted c:
                 Completed(ref r, c.Model, RecordValidator.UsageOf(c), attribution,
                     new RequestTiming { DurationMs = c.DurationMs, TimeToFirstTokenMs = c.TimeToFirstTokenMs }, c.CostMicros, identity);
+                // Kept so the pump keeps its Unpriced flag.
                 r.Prebuilt = c;
                 break;
             case LlmRequestFailed f:
@@ -80,11 +89,20 @@ internal static class SlotWriter
     {
         r.Kind = kind;
         r.Model = model;
-        if (attribution.Provider is not null) r.Provider = attribution.Provider;
-        if (attribution.ProviderId is not null) r.ProviderId = attribution.ProviderId;
-        if (attribution.AgentId is not null) r.AgentId = attribution.AgentId;
-        if (identity.EventId is not null) r.EventId = identity.EventId;
+        Store(ref r.Provider, attribution.Provider);
+        Store(ref r.ProviderId, attribution.ProviderId);
+        Store(ref r.AgentId, attribution.AgentId);
+        Store(ref r.EventId, identity.EventId);
+        r.Prebuilt = null;
         r.DurationMs = durationMs ?? IngressRecord.Absent;
         r.TimestampMs = identity.TimestampMs;
+    }
+
+    /// <summary>A null stored as a constant needs no GC write barrier; most optional strings are null.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Store(ref string? field, string? value)
+    {
+        if (value is null) field = null;
+        else field = value;
     }
 }

@@ -7,8 +7,9 @@ namespace Analytics.Actors;
 
 /// <summary>
 /// The hot path: records LLM usage and lifecycle events into a lock-free bounded ring. No call here takes a lock,
-/// awaits, allocates (for the LLM methods), or sends an actor message per event; at most it wakes an idle pump once.
-/// Pricing, provider inference, ids and timestamps happen in the pump, off the caller's thread.
+/// awaits, allocates (for the LLM methods), or sends an actor message per event: the pump polls the ring, and a write
+/// wakes it only when the pump sleeps while the writer's shard is filling up. Pricing, provider inference,
+/// ids and timestamps happen in the pump, off the caller's thread.
 /// </summary>
 /// <remarks>
 /// <para>Get it from dependency injection after <c>services.AddUsageAnalytics(configuration)</c> and
@@ -23,6 +24,10 @@ namespace Analytics.Actors;
 /// </remarks>
 public sealed class UsageRecorder
 {
+    /// <summary>A write looks at its shard's fill only at every 16th slot: the wake mark is a soft threshold, and most writes
+    /// then pay nothing at all for it.</summary>
+    private const int WakeCheckMask = 15;
+
     private const string StoppedProblem = "stopped: usage analytics has shut down, so nothing would drain the event";
 
     private readonly IngressBuffer _buffer;
@@ -262,11 +267,11 @@ public sealed class UsageRecorder
         if (!RecordValidator.QuickCompleted(model, usage, costMicros, timing, attribution, identity))
             return Refuse(mode, RecordValidator.Completed(model, usage, costMicros, timing) ?? RecordValidator.Attribution(attribution) ?? RecordValidator.Identity(identity)!);
         if (IsStopped) return Refuse(mode, StoppedProblem);
-        ref var slot = ref _buffer.TryClaim();
-        if (Unsafe.IsNullRef(ref slot)) return Full(mode);
-        SlotWriter.Completed(ref slot.Record, model, usage, attribution, timing, costMicros, identity);
-        IngressShard.Publish(ref slot);
-        _signal.WakeIfIdle();
+        var shard = _buffer.TryClaim(out var index);
+        if (shard is null) return Full(mode);
+        SlotWriter.Completed(ref shard.Slot(index), model, usage, attribution, timing, costMicros, identity);
+        shard.Publish(index);
+        if ((index & WakeCheckMask) == 0 && _signal.IsIdle) WakeIfFilling(shard);
         return true;
     }
 
@@ -277,12 +282,23 @@ public sealed class UsageRecorder
         if (!RecordValidator.QuickFailed(model, timing, attribution, failure, identity))
             return Refuse(mode, RecordValidator.Failed(model, timing, failure) ?? RecordValidator.Attribution(attribution) ?? RecordValidator.Identity(identity)!);
         if (IsStopped) return Refuse(mode, StoppedProblem);
-        ref var slot = ref _buffer.TryClaim();
-        if (Unsafe.IsNullRef(ref slot)) return Full(mode);
-        SlotWriter.Failed(ref slot.Record, model, attribution, failure, timing, identity);
-        IngressShard.Publish(ref slot);
-        _signal.WakeIfIdle();
+        var shard = _buffer.TryClaim(out var index);
+        if (shard is null) return Full(mode);
+        SlotWriter.Failed(ref shard.Slot(index), model, attribution, failure, timing, identity);
+        shard.Publish(index);
+        if ((index & WakeCheckMask) == 0 && _signal.IsIdle) WakeIfFilling(shard);
         return true;
+    }
+
+    /// <summary>
+    /// The pump sleeps (it is polled): wake it only when this shard has filled past the wake mark, so a write pays for a
+    /// wake-up only in a burst faster than the poll. Reading the shard's head and tail here costs nothing the pump is
+    /// not doing anyway, since it is asleep.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void WakeIfFilling(IngressShard shard)
+    {
+        if (shard.IsFilling()) _signal.Wake();
     }
 
     private bool WritePrebuilt(Mode mode, AnalyticsEvent analyticsEvent)
@@ -296,9 +312,7 @@ public sealed class UsageRecorder
     {
         if (problem is not null) return Refuse(mode, problem);
         if (IsStopped) return Refuse(mode, StoppedProblem);
-        if (!_buffer.TryWrite(record)) return Full(mode);
-        _signal.WakeIfIdle();
-        return true;
+        return _buffer.TryWrite(record) || Full(mode);
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]

@@ -36,6 +36,12 @@ internal sealed class ModelPriceMemo
         _catalogVersion = catalog.Version;
     }
 
+    /// <summary>
+    /// Changes whenever <see cref="Refresh"/> found a new catalog, so a caller that keeps a <see cref="ModelInfo"/> of its
+    /// own (the pump, per model) knows to resolve it again.
+    /// </summary>
+    public long Version => _catalogVersion;
+
     /// <summary>Forgets every memoised price when the catalog changed since the last call; called once per drain.</summary>
     public void Refresh()
     {
@@ -51,19 +57,37 @@ internal sealed class ModelPriceMemo
     public PricedRequest PriceCompleted(in IngressRecord r)
     {
         var info = Resolve(r.Model!);
-        var provider = r.Provider is null ? info.Provider : Canonical(r.Provider);
-        if (r.CostMicros >= 0) return new PricedRequest(provider, r.CostMicros, r.Prebuilt is LlmRequestCompleted { Unpriced: true });
-        if (info.Price is { } price)
-            return new PricedRequest(provider, CostCalculator.Compute(price, r.Usage), false);
+        var (cost, unpriced) = Cost(r, info);
+        return new PricedRequest(r.Provider is null ? info.Provider : Canonical(r.Provider), cost, unpriced);
+    }
+
+    /// <summary>
+    /// The cost part of <see cref="PriceCompleted"/>, for a caller that resolved the model and knows the provider already
+    /// (the pump keeps both per model, so an event costs it no lookup here).
+    /// </summary>
+    public (long CostMicros, bool Unpriced) Cost(in IngressRecord r, ModelInfo info)
+    {
+        if (r.CostMicros >= 0) return (r.CostMicros, r.Prebuilt is LlmRequestCompleted { Unpriced: true });
+        if (info.Price is { } price) return (CostCalculator.Compute(price, r.Usage), false);
         WarnUnpriced(r.Model!);
-        return new PricedRequest(provider, 0, true);
+        return (0, true);
     }
 
     /// <summary>The provider of a failed request (it costs nothing).</summary>
     public PricedRequest PriceFailed(in IngressRecord r)
         => new(r.Provider is null ? Resolve(r.Model!).Provider : Canonical(r.Provider), 0, false);
 
-    private ModelInfo Resolve(string model)
+    /// <summary>The canonical form of a caller-supplied provider name (memoised).</summary>
+    public string Canonical(string provider)
+    {
+        if (_providers.TryGetValue(provider, out var canonical)) return canonical;
+        canonical = ProviderInference.Canonical(provider);
+        if (_providers.Count < MaxMemoised) _providers.Add(provider, canonical);
+        return canonical;
+    }
+
+    /// <summary>What a model string resolves to: its price (or none) and its provider. Memoised until the catalog changes.</summary>
+    public ModelInfo Resolve(string model)
     {
         if (_models.TryGetValue(model, out var info)) return info;
         if (_models.Count >= MaxMemoised) _models.Clear();
@@ -86,19 +110,14 @@ internal sealed class ModelPriceMemo
         return info;
     }
 
-    private string Canonical(string provider)
-    {
-        if (_providers.TryGetValue(provider, out var canonical)) return canonical;
-        canonical = ProviderInference.Canonical(provider);
-        if (_providers.Count < MaxMemoised) _providers.Add(provider, canonical);
-        return canonical;
-    }
-
     private void WarnUnpriced(string model)
     {
         if (_warnedUnpriced.Count < MaxMemoised && _warnedUnpriced.Add(model))
             _log.Warning("Model {Model} has no price: its requests cost 0 and count as unpriced_requests. Add it under Analytics:Pricing:Overrides.", model);
     }
-
-    private sealed record ModelInfo(string Provider, ModelPrice? Price);
 }
+
+/// <summary>What a model string resolved to.</summary>
+/// <param name="Provider">Canonical provider: the catalog entry's, else inferred from the name.</param>
+/// <param name="Price">Its price, or null when the catalog has none.</param>
+internal sealed record ModelInfo(string Provider, ModelPrice? Price);

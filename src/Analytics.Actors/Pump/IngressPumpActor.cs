@@ -8,25 +8,37 @@ using Analytics.Contracts;
 namespace Analytics.Actors.Pump;
 
 /// <summary>
-/// The single consumer of the ingress ring and the coordinator of the stats. It drains the ring in batches (woken by
-/// the first write after it went idle, plus a safety timer), prices each event (<see cref="ModelPriceMemo"/>), folds
-/// the batch per key into the aggregators (<see cref="BatchFolder"/>), hands materialised events to the taps
-/// (<see cref="EventMaterializer"/>), and answers <see cref="UsageQueries.GetStats"/> with read-your-writes.
+/// The single consumer of the ingress ring and the owner of the stats. It drains the ring in batches (woken by its
+/// <see cref="PumpPoller"/>, or by a producer whose part of the ring is filling up), prices each event
+/// (<see cref="ModelPriceMemo"/>), folds it into the per-key rows (<see cref="UsageFold"/>), hands materialised events
+/// to the taps (<see cref="EventMaterializer"/>), and answers <see cref="UsageQueries.GetStats"/> with read-your-writes.
 /// </summary>
-internal sealed class IngressPumpActor : UntypedActor, IWithTimers
+/// <remarks>
+/// By default it runs on a thread of its own (<see cref="PumpThreadMode.Dedicated"/>, an Akka PinnedDispatcher), so
+/// producers that hold every thread-pool thread cannot stop it from draining the ring or answering stats.
+/// </remarks>
+internal sealed class IngressPumpActor : UntypedActor
 {
+    /// <summary>The stock PinnedDispatcher every actor system has (a new thread per actor that uses it).</summary>
+    internal const string DedicatedDispatcherId = "akka.io.pinned-dispatcher";
+
+    private const int MaxRememberedNames = 100_000;
+
     private readonly UsageRecorder _recorder;
     private readonly AnalyticsOptions _options;
     private readonly TimeProvider _time;
     private readonly Func<SyncCounters?>? _syncCounters;
     private readonly ModelPriceMemo _prices;
     private readonly EventMaterializer _materializer;
-    private readonly BatchFolder _folder;
-    private readonly List<IActorRef> _waitingForStats = [];
+    private readonly UsageFold _fold;
+    private readonly Dictionary<string, ModelEntry> _models = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, KeyAccumulator> _suppliedProviders = new(StringComparer.Ordinal);
     private readonly List<IngressRecord> _deferredStops = [];
+    private PumpPoller? _poller;
+    private int _firstShard;
     private long _folded;
+    private long _published = -1;
     private long _budgetEvents, _routerStarts, _routerStops;
-    private bool _drainDeferred;
 
     public IngressPumpActor(UsageRecorder recorder, IPriceCatalog catalog, AnalyticsOptions options, TimeProvider time, Func<SyncCounters?>? syncCounters)
     {
@@ -36,20 +48,23 @@ internal sealed class IngressPumpActor : UntypedActor, IWithTimers
         _syncCounters = syncCounters;
         _prices = new ModelPriceMemo(catalog, Context.GetLogger());
         _materializer = new EventMaterializer(time);
-        _folder = new BatchFolder(options.MaxKeysPerBreakdown, Context.GetLogger());
+        var log = Context.GetLogger();
+        _fold = new UsageFold(options.MaxKeysPerBreakdown, dimension => log.Warning(
+            "The {Dimension} breakdown holds {MaxKeys} keys ({Setting}): events of further new keys are counted under {OverflowKey}",
+            dimension.ToString().ToLowerInvariant(), options.MaxKeysPerBreakdown, $"{AnalyticsOptions.SectionName}:MaxKeysPerBreakdown", UsageFold.OverflowKey));
     }
 
-    /// <inheritdoc />
-    public ITimerScheduler Timers { get; set; } = null!;
-
-    /// <summary>Props for the pump.</summary>
+    /// <summary>Props for the pump, on its own thread unless <see cref="AnalyticsOptions.PumpThread"/> says otherwise.</summary>
     /// <param name="recorder">The recorder whose ring this pump drains.</param>
     /// <param name="catalog">Prices.</param>
-    /// <param name="options">Options (drain batch size and interval).</param>
+    /// <param name="options">Options (batch size, poll periods, wake mark, pump thread).</param>
     /// <param name="time">Clock used to stamp events recorded without a timestamp.</param>
     /// <param name="syncCounters">Reads the sync pipeline's counters for the stats; null when sync is off.</param>
     public static Props CreateProps(UsageRecorder recorder, IPriceCatalog catalog, AnalyticsOptions options, TimeProvider? time = null, Func<SyncCounters?>? syncCounters = null)
-        => Props.Create(() => new IngressPumpActor(recorder, catalog, options, time ?? TimeProvider.System, syncCounters));
+    {
+        var props = Props.Create(() => new IngressPumpActor(recorder, catalog, options, time ?? TimeProvider.System, syncCounters));
+        return options.PumpThread == PumpThreadMode.Dedicated ? props.WithDispatcher(DedicatedDispatcherId) : props;
+    }
 
     /// <summary>
     /// Shutdown: stop intake (every later record call is refused and counted) and drain everything accepted before, so
@@ -71,47 +86,33 @@ internal sealed class IngressPumpActor : UntypedActor, IWithTimers
     protected override void PreStart()
     {
         var self = Self;
-        Timers.StartPeriodicTimer("drain", DrainTick.Instance, _options.DrainInterval);
-        _recorder.Signal.Attach(() => self.Tell(Wake.Instance));
+        _recorder.Signal.Attach(() => self.Tell(Wake.Instance), _options.WakeFillPercent);
+        _poller = new PumpPoller(_recorder.Buffer, _recorder.Signal, _options.PollInterval, _options.DrainInterval, $"usage-analytics-poller-{Self.Path.Name}");
     }
 
     /// <inheritdoc />
-    protected override void PostStop() => _recorder.Signal.Detach();
+    protected override void PostStop()
+    {
+        _poller?.Dispose();
+        _recorder.Signal.Detach();
+    }
 
     /// <inheritdoc />
     protected override void OnReceive(object message)
     {
         switch (message)
         {
-            case Wake or DrainTick:
-                // While an Ask waits for the aggregators to acknowledge what was folded before it, folding more would
-                // send more folds to wait for: under sustained load the Ask would never be answered. The ring holds
-                // what arrives meanwhile (or counts it as dropped when full); draining resumes right after the reply.
-                if (_waitingForStats.Count > 0) _drainDeferred = true;
-                else DrainSome();
+            case Wake:
+                DrainSome();
                 break;
             case UsageQueries.GetStats:
                 DrainToTails();
-                if (_folder.Settled) Sender.Tell(Snapshot());
-                else _waitingForStats.Add(Sender);
+                Sender.Tell(Snapshot());
                 break;
             case DrainAll:
                 _recorder.MarkStopped();
                 DrainToTails();
                 Sender.Tell(new Drained(_folded));
-                break;
-            case AggregatorActor.Folded folded:
-                if (_folder.Acknowledge(folded) && _waitingForStats.Count > 0)
-                {
-                    var stats = Snapshot();
-                    foreach (var asker in _waitingForStats) asker.Tell(stats);
-                    _waitingForStats.Clear();
-                    if (_drainDeferred)
-                    {
-                        _drainDeferred = false;
-                        Self.Tell(Wake.Instance);
-                    }
-                }
                 break;
             default:
                 Unhandled(message);
@@ -122,19 +123,20 @@ internal sealed class IngressPumpActor : UntypedActor, IWithTimers
     private void DrainSome()
     {
         _prices.Refresh();
-        var drained = 0;
-        foreach (var shard in _recorder.Buffer.Shards)
+        var sink = new Sink(this);
+        var shards = _recorder.Buffer.Shards;
+        var budget = _options.DrainBatchSize;
+        // Start one shard further each time, so that a batch that runs out of budget does not always leave the same ones.
+        for (var i = 0; i < shards.Length && budget > 0; i++)
         {
-            while (drained < _options.DrainBatchSize && shard.TryRead(out var record))
-            {
-                Fold(record);
-                drained++;
-            }
+            var shard = shards[(_firstShard + i) % shards.Length];
+            budget -= shard.Drain(ref sink, shard.TailSnapshot(), budget, wait: false);
         }
+        _firstShard = (_firstShard + 1) % shards.Length;
         if (_deferredStops.Count > 0) EmitDeferredStops();
         FinishBatch();
         // A full batch means more is probably waiting: continue through the mailbox so queries interleave.
-        if (drained >= _options.DrainBatchSize || _recorder.Signal.GoIdle()) Self.Tell(Wake.Instance);
+        if (budget == 0 || _recorder.Signal.GoIdle()) Self.Tell(Wake.Instance);
     }
 
     /// <summary>
@@ -145,7 +147,7 @@ internal sealed class IngressPumpActor : UntypedActor, IWithTimers
     private void DrainToTails()
     {
         _prices.Refresh();
-        DrainShardsToTails();
+        DrainEverythingToTails();
         EmitDeferredStops();
         FinishBatch();
     }
@@ -158,7 +160,7 @@ internal sealed class IngressPumpActor : UntypedActor, IWithTimers
             // this pass had already left: drain every shard to its tail once more before stamping them.
             var stops = _deferredStops.ToArray();
             _deferredStops.Clear();
-            DrainShardsToTails();
+            DrainEverythingToTails();
             foreach (var stop in stops)
             {
                 _routerStops++;
@@ -167,18 +169,10 @@ internal sealed class IngressPumpActor : UntypedActor, IWithTimers
         }
     }
 
-    private void DrainShardsToTails()
+    private void DrainEverythingToTails()
     {
-        foreach (var shard in _recorder.Buffer.Shards)
-        {
-            var target = shard.TailSnapshot();
-            var spin = new SpinWait();
-            while (shard.Consumed < target)
-            {
-                if (shard.TryRead(out var record)) Fold(record);
-                else spin.SpinOnce();
-            }
-        }
+        var sink = new Sink(this);
+        foreach (var shard in _recorder.Buffer.Shards) shard.Drain(ref sink, shard.TailSnapshot(), int.MaxValue, wait: true);
     }
 
     private void Fold(in IngressRecord r)
@@ -188,17 +182,21 @@ internal sealed class IngressPumpActor : UntypedActor, IWithTimers
         {
             case AnalyticsEventKind.LlmRequestCompleted:
             {
-                var priced = _prices.PriceCompleted(r);
-                var delta = UsageCounters.ForCompleted(r.Usage, priced.CostMicros, priced.Unpriced, r.Duration, r.TimeToFirstToken);
-                _folder.Add(r.Model!, priced.Provider, r.AgentId, delta);
-                Emit(r, priced);
+                var model = Model(r.Model!);
+                var provider = r.Provider is null ? model.Provider : SuppliedProvider(r.Provider);
+                var (cost, unpriced) = _prices.Cost(r, model.Info);
+                var counters = UsageCounters.ForCompleted(r.Usage, cost, unpriced, r.Duration, r.TimeToFirstToken);
+                _fold.Add(model.Row, provider, Agent(r.AgentId), new FoldedRequest(in counters, r.Duration, r.TimeToFirstToken));
+                Emit(r, new PricedRequest(provider.Key, cost, unpriced));
                 break;
             }
             case AnalyticsEventKind.LlmRequestFailed:
             {
-                var priced = _prices.PriceFailed(r);
-                _folder.Add(r.Model!, priced.Provider, r.AgentId, UsageCounters.ForFailed(r.Duration));
-                Emit(r, priced);
+                var model = Model(r.Model!);
+                var provider = r.Provider is null ? model.Provider : SuppliedProvider(r.Provider);
+                var counters = UsageCounters.ForFailed(r.Duration);
+                _fold.Add(model.Row, provider, Agent(r.AgentId), new FoldedRequest(in counters, r.Duration, null));
+                Emit(r, new PricedRequest(provider.Key, 0, false));
                 break;
             }
             case AnalyticsEventKind.BudgetThresholdReached:
@@ -219,18 +217,58 @@ internal sealed class IngressPumpActor : UntypedActor, IWithTimers
         }
     }
 
+    /// <summary>
+    /// The model's entry: its row, its price and its catalog provider's row, found with one lookup of the model string
+    /// (the price is resolved again only when the catalog changed).
+    /// </summary>
+    private ModelEntry Model(string model)
+    {
+        if (_models.TryGetValue(model, out var entry))
+        {
+            if (entry.Version != _prices.Version) Resolve(entry);
+            return entry;
+        }
+        entry = new ModelEntry(_fold.Key(StatsDimension.Model, model));
+        Resolve(entry);
+        // Bounded like the price memo: a flood of distinct names (folded into the overflow row past the key cap) is
+        // resolved every time instead of remembered.
+        if (_models.Count < MaxRememberedNames) _models.Add(model, entry);
+        return entry;
+    }
+
+    private void Resolve(ModelEntry entry)
+    {
+        entry.Info = _prices.Resolve(entry.Row.Key);
+        entry.Version = _prices.Version;
+        entry.Provider = _fold.Key(StatsDimension.Provider, entry.Info.Provider);
+    }
+
+    /// <summary>The row of a provider the caller named (normalised once per distinct spelling).</summary>
+    private KeyAccumulator SuppliedProvider(string provider)
+    {
+        if (_suppliedProviders.TryGetValue(provider, out var row)) return row;
+        row = _fold.Key(StatsDimension.Provider, _prices.Canonical(provider));
+        // Bounded like the price memo: a flood of distinct spellings is normalised every time instead of remembered.
+        if (_suppliedProviders.Count < MaxRememberedNames) _suppliedProviders.Add(provider, row);
+        return row;
+    }
+
+    private KeyAccumulator? Agent(string? agent) => agent is null ? null : _fold.Key(StatsDimension.Agent, agent);
+
     /// <summary>Hands the event to every tap; materialised only when someone listens.</summary>
     private void Emit(in IngressRecord r, in PricedRequest priced)
     {
         var taps = _recorder.Taps.Current;
         if (taps.Length == 0) return;
-        var e = _materializer.Materialize(r, priced, _folder.Totals);
+        var e = _materializer.Materialize(r, priced, _fold.Totals);
         foreach (var tap in taps) tap.Offer(e);
     }
 
     private void FinishBatch()
     {
-        if (_folder.Flush(Context)) _recorder.PublishFolded(new UsageRow(_folder.Totals), _folded);
+        if (_folded == _published) return;
+        _published = _folded;
+        _recorder.PublishFolded(new UsageRow(_fold.Totals), _folded);
     }
 
     private UsageStats Snapshot()
@@ -243,10 +281,10 @@ internal sealed class IngressPumpActor : UntypedActor, IWithTimers
         }
         return new UsageStats
         {
-            Totals = new UsageRow(_folder.Totals),
-            ByModel = _folder.View(StatsDimension.Model),
-            ByProvider = _folder.View(StatsDimension.Provider),
-            ByAgent = _folder.View(StatsDimension.Agent),
+            Totals = new UsageRow(_fold.Totals),
+            ByModel = _fold.View(StatsDimension.Model),
+            ByProvider = _fold.View(StatsDimension.Provider),
+            ByAgent = _fold.View(StatsDimension.Agent),
             // The pump is the only consumer, so Folded is exactly what left the ring: Pending is exact too.
             Ingress = new IngressCounters(accepted, _recorder.DroppedCount, _recorder.RejectedCount, _folded, Math.Max(0, accepted - _folded), subscriberDropped),
             Lifecycle = new LifecycleCounters(_budgetEvents, _routerStarts, _routerStops),
@@ -255,13 +293,27 @@ internal sealed class IngressPumpActor : UntypedActor, IWithTimers
         };
     }
 
+    /// <summary>What the pump keeps per model string.</summary>
+    private sealed class ModelEntry(KeyAccumulator row)
+    {
+        public KeyAccumulator Row { get; } = row;
+
+        public ModelInfo Info { get; set; } = null!;
+
+        public long Version { get; set; }
+
+        /// <summary>The row of <see cref="ModelInfo.Provider"/>, for events that name no provider.</summary>
+        public KeyAccumulator Provider { get; set; } = null!;
+    }
+
+    /// <summary>The drain loops call back into the pump through this struct, so their loop is specialised for it.</summary>
+    private readonly struct Sink(IngressPumpActor pump) : IIngressSink
+    {
+        public void Fold(in IngressRecord record) => pump.Fold(record);
+    }
+
     private sealed class Wake
     {
         public static readonly Wake Instance = new();
-    }
-
-    private sealed class DrainTick
-    {
-        public static readonly DrainTick Instance = new();
     }
 }

@@ -29,7 +29,10 @@ internal static class BenchConfig
             // 100 ms): the measured loops are promoted to tier-1 code with PGO during warm-up instead
             // of part-way through, or never, in runs that last a few hundred milliseconds. See
             // Workload.InChunks.
-            : Job.Default.WithId("Full").WithEnvironmentVariables(new EnvironmentVariable("DOTNET_TC_CallCountingDelayMs", "0"));
+            : Job.Default.WithId("Full").WithEnvironmentVariables(
+                new EnvironmentVariable("DOTNET_TC_CallCountingDelayMs", "0"),
+                // Where benchmarks leave the figures they measure themselves (see BenchMetrics).
+                new EnvironmentVariable(BenchMetrics.EnvironmentVariable, BenchMetrics.Folder));
         return DefaultConfig.Instance
             .AddJob(job.AsDefault())
             .AddDiagnoser(MemoryDiagnoser.Default)

@@ -54,14 +54,17 @@ internal sealed class OpenTelemetryPeer : IUsagePeer
         for (var i = start; i < start + count; i++) Record(requests[i & Workload.Mask]);
     }
 
-    public long CountedRequests()
+    public long CountedRequests() => SumOf(_provider, _exported, "llm.requests");
+
+    /// <summary>Exports now and sums every point of one counter: the read every OpenTelemetry design here makes.</summary>
+    public static long SumOf(MeterProvider provider, List<Metric> exported, string counter)
     {
-        _exported.Clear();
-        _provider.ForceFlush();
+        exported.Clear();
+        provider.ForceFlush();
         long total = 0;
-        foreach (var metric in _exported)
+        foreach (var metric in exported)
         {
-            if (metric.Name != "llm.requests") continue;
+            if (metric.Name != counter) continue;
             foreach (ref readonly var point in metric.GetMetricPoints()) total += point.GetSumLong();
         }
         return total;

@@ -5,6 +5,8 @@ using Microsoft.Extensions.AI;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
 
+using Analytics.Tests.Ingress;
+
 namespace Analytics.Tests.AI;
 
 /// <summary>
@@ -302,11 +304,8 @@ public sealed class UsageAnalyticsChatClientSpecs
 
     private List<IngressRecord> Drain()
     {
-        var records = new List<IngressRecord>();
-        foreach (var shard in _recorder.Buffer.Shards)
-        {
-            while (shard.TryRead(out var record)) records.Add(record);
-        }
-        return records;
+        var sink = new CollectingSink();
+        foreach (var shard in _recorder.Buffer.Shards) shard.Drain(ref sink, shard.TailSnapshot(), int.MaxValue, wait: false);
+        return sink.Records;
     }
 }

@@ -22,8 +22,8 @@ public sealed class KeyCapSpecs(ITestOutputHelper output) : PumpHarness(output)
 
         Assert.Equal(50, stats.Totals.Requests);
         Assert.Equal(4, stats.ByAgent.Count); // three agents and (other)
-        Assert.Equal(47, stats.ByAgent[BatchFolder.OverflowKey].Requests);
-        Assert.Equal(["agent-0", "agent-1", "agent-2"], stats.ByAgent.Keys.Where(k => k != BatchFolder.OverflowKey).Order());
+        Assert.Equal(47, stats.ByAgent[UsageFold.OverflowKey].Requests);
+        Assert.Equal(["agent-0", "agent-1", "agent-2"], stats.ByAgent.Keys.Where(k => k != UsageFold.OverflowKey).Order());
         Assert.Equal(4, stats.ByModel.Count);
         Assert.Equal(stats.Totals, Sum(stats.ByAgent.Values));
         Assert.Equal(stats.Totals, Sum(stats.ByModel.Values));
@@ -44,7 +44,7 @@ public sealed class KeyCapSpecs(ITestOutputHelper output) : PumpHarness(output)
 
         Assert.Equal(2, stats.ByModel["a-model"].Requests);
         Assert.Equal(1, stats.ByModel["b-model"].Requests);
-        Assert.Equal(1, stats.ByModel[BatchFolder.OverflowKey].Requests);
+        Assert.Equal(1, stats.ByModel[UsageFold.OverflowKey].Requests);
         Assert.False(stats.ByModel.ContainsKey("c-model"));
     }
 

@@ -23,6 +23,9 @@ public sealed class AnalyticsOptionsSpecs
         Assert.Equal(0, o.IngressShards);
         Assert.Equal(4_096, o.DrainBatchSize);
         Assert.Equal(TimeSpan.FromMilliseconds(100), o.DrainInterval);
+        Assert.Equal(TimeSpan.FromMilliseconds(1), o.PollInterval);
+        Assert.Equal(50, o.WakeFillPercent);
+        Assert.Equal(PumpThreadMode.Dedicated, o.PumpThread);
         Assert.Equal(TimeSpan.FromSeconds(10), o.AskTimeout);
     }
 
@@ -60,6 +63,9 @@ public sealed class AnalyticsOptionsSpecs
             ["Analytics:DrainBatchSize"] = "0",
             ["Analytics:DrainInterval"] = "00:05:00",
             ["Analytics:AskTimeout"] = "00:00:00",
+            ["Analytics:PollInterval"] = "00:00:02",
+            ["Analytics:WakeFillPercent"] = "0",
+            ["Analytics:PumpThread"] = "7",
         }).Build();
         using var sp = Build(configuration);
 
@@ -70,6 +76,29 @@ public sealed class AnalyticsOptionsSpecs
         Assert.Contains("Analytics:DrainBatchSize must be between 1 and 1000000 (got 0).", e.Failures);
         Assert.Contains("Analytics:DrainInterval must be between 00:00:00.0010000 and 00:01:00 (got 00:05:00).", e.Failures);
         Assert.Contains("Analytics:AskTimeout must be between 00:00:00.0010000 and 00:10:00 (got 00:00:00).", e.Failures);
+        Assert.Contains("Analytics:PollInterval must be between 00:00:00.0010000 and 00:00:01 (got 00:00:02).", e.Failures);
+        Assert.Contains("Analytics:WakeFillPercent must be between 1 and 100 (got 0).", e.Failures);
+        Assert.Contains("Analytics:PumpThread must be one of Dedicated, ThreadPool (got 7).", e.Failures);
+    }
+
+    [Fact]
+    public void The_poll_interval_may_not_exceed_the_idle_drain_interval()
+    {
+        var e = Assert.Throws<OptionsValidationException>(() => AnalyticsOptionsValidator.ThrowIfInvalid(
+            new AnalyticsOptions { PollInterval = TimeSpan.FromMilliseconds(50), DrainInterval = TimeSpan.FromMilliseconds(20) }));
+        Assert.Contains("Analytics:PollInterval must be <= Analytics:DrainInterval (00:00:00.0200000) (got 00:00:00.0500000).", e.Failures);
+    }
+
+    [Fact]
+    public void The_pump_thread_binds_by_name_and_a_wrong_name_names_the_key()
+    {
+        using var good = Build(new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?> { ["Analytics:PumpThread"] = "ThreadPool" }).Build());
+        Assert.Equal(PumpThreadMode.ThreadPool, good.GetRequiredService<IOptions<AnalyticsOptions>>().Value.PumpThread);
+
+        using var bad = Build(new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?> { ["Analytics:PumpThread"] = "Pinned" }).Build());
+        var e = Assert.Throws<InvalidOperationException>(() => bad.GetRequiredService<IOptions<AnalyticsOptions>>().Value);
+        Assert.Contains("Analytics:PumpThread", e.Message);
+        Assert.Contains("Pinned", e.Message);
     }
 
     [Fact]
@@ -146,6 +175,9 @@ public sealed class AnalyticsOptionsSpecs
         Assert.Equal(defaults.BufferCapacity, bound.BufferCapacity);
         Assert.Equal(defaults.DrainBatchSize, bound.DrainBatchSize);
         Assert.Equal(defaults.DrainInterval, bound.DrainInterval);
+        Assert.Equal(defaults.PollInterval, bound.PollInterval);
+        Assert.Equal(defaults.WakeFillPercent, bound.WakeFillPercent);
+        Assert.Equal(defaults.PumpThread, bound.PumpThread);
         Assert.Equal(defaults.AskTimeout, bound.AskTimeout);
         Assert.Equal(defaults.Pricing.ReloadDelay, bound.Pricing.ReloadDelay);
         Assert.Equal(defaults.Sync.Interval, bound.Sync.Interval);

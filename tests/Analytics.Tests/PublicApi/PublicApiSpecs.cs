@@ -41,7 +41,7 @@ public sealed class PublicApiSpecs
         var actors = typeof(UsageRecorder).Assembly;
         string[] internalTypes =
         [
-            "Analytics.Actors.Pump.IngressPumpActor", "Analytics.Actors.Aggregation.AggregatorActor", "Analytics.Actors.Aggregation.StatsDimension",
+            "Analytics.Actors.Pump.IngressPumpActor", "Analytics.Actors.Aggregation.UsageFold", "Analytics.Actors.Aggregation.StatsDimension",
             "Analytics.Actors.Hosting.AnalyticsOptionsValidator", "Analytics.Actors.Sync.SyncActor", "Analytics.Actors.Ingress.IngressBuffer",
         ];
         foreach (var name in internalTypes)

@@ -1,0 +1,137 @@
+using Akka.Actor;
+using Analytics.Actors.Pricing;
+using Analytics.Benchmarks.Infrastructure;
+using BenchmarkDotNet.Attributes;
+using BenchmarkDotNet.Configs;
+
+namespace Analytics.Benchmarks.Gateway;
+
+/// <summary>
+/// Component: the consumer's cost per event, on one thread with nothing else running. <see cref="Backlog"/> gateway
+/// requests wait (recorded outside the measured time), then one stats read drains and folds all of them: ours, the pump
+/// pricing each event and folding it into its model, provider, agent and totals; the Tell design's actor doing the same
+/// per message. Mean is per event. In saturation the slower consumer bounds end-to-end throughput.
+/// </summary>
+[Config(typeof(Cfg))]
+public class ConsumerFoldBenchmarks
+{
+    public const int Backlog = 8_192;
+
+    private ActorSystem _system = null!;
+    private UsageRecorder _recorder = null!;
+    private IActorRef _pump = null!;
+    private IActorRef _actor = null!;
+    private ManualResetEventSlim _gate = null!;
+    private long _recorded;
+
+    [GlobalSetup(Target = nameof(Ours_PumpFold))]
+    public void SetupOurs()
+    {
+        _system = ActorSystem.Create("fold", Hocon.Quiet);
+        // The ring holds the whole backlog; the poller and the wake mark are pushed out so nothing drains it before the read.
+        _recorder = new UsageRecorder(4 * Backlog, shards: 1);
+        var options = new AnalyticsOptions { PollInterval = TimeSpan.FromMinutes(1), DrainInterval = TimeSpan.FromMinutes(1), WakeFillPercent = 100 };
+        _pump = _system.ActorOf(IngressPumpActor.CreateProps(_recorder, PriceTable.Embedded, options), "usage-analytics");
+        for (var i = 0; i < 20; i++)
+        {
+            FillOurs();
+            Ours_PumpFold();
+        }
+    }
+
+    [GlobalSetup(Target = nameof(AkkaTell_ActorFold))]
+    public void SetupTell()
+    {
+        _system = ActorSystem.Create("fold", Hocon.Quiet);
+        _gate = new ManualResetEventSlim(false);
+        _actor = _system.ActorOf(Props.Create(() => new GatedFoldingActor(_gate)), "usage");
+        for (var i = 0; i < 20; i++)
+        {
+            FillTell();
+            AkkaTell_ActorFold();
+        }
+    }
+
+    [IterationSetup(Target = nameof(Ours_PumpFold))]
+    public void FillOurs()
+    {
+        var requests = GatewayWorkload.Requests;
+        for (var i = 0; i < Backlog; i++)
+        {
+            ref readonly var r = ref requests[i & GatewayWorkload.Mask];
+            if (!_recorder.TryRecordCompleted(r.Model, new TokenUsage(r.InputTokens, r.OutputTokens, r.CacheReadTokens), new RequestAttribution { AgentId = r.Agent },
+                    new RequestTiming { DurationMs = r.DurationMs, TimeToFirstTokenMs = r.TimeToFirstTokenMs }))
+                throw new InvalidOperationException("the ring refused the backlog");
+        }
+        _recorded += Backlog;
+    }
+
+    /// <summary>Queues the backlog behind a gate the actor waits at, so it folds nothing before the measured read.</summary>
+    [IterationSetup(Target = nameof(AkkaTell_ActorFold))]
+    public void FillTell()
+    {
+        _gate.Reset();
+        _actor.Tell(GatedFoldingActor.Hold.Instance);
+        var requests = GatewayWorkload.Requests;
+        for (var i = 0; i < Backlog; i++) _actor.Tell(new GatedFoldingActor.Recorded(requests[i & GatewayWorkload.Mask]));
+        _recorded += Backlog;
+    }
+
+    [Benchmark(Baseline = true, OperationsPerInvoke = Backlog)]
+    public long Ours_PumpFold()
+    {
+        var stats = _pump.Ask<UsageStats>(UsageQueries.GetStats.Instance, TimeSpan.FromSeconds(60)).GetAwaiter().GetResult();
+        return stats.Totals.Requests == _recorded ? stats.Totals.Requests : throw new InvalidOperationException($"{stats.Totals.Requests} folded, {_recorded} recorded");
+    }
+
+    [Benchmark(OperationsPerInvoke = Backlog)]
+    public long AkkaTell_ActorFold()
+    {
+        _gate.Set();
+        var requests = _actor.Ask<long>(GatedFoldingActor.Read.Instance, TimeSpan.FromSeconds(60)).GetAwaiter().GetResult();
+        return requests == _recorded ? requests : throw new InvalidOperationException($"{requests} folded, {_recorded} told");
+    }
+
+    [GlobalCleanup]
+    public void Cleanup() => _system.Terminate().Wait(TimeSpan.FromSeconds(10));
+
+    /// <summary>The Tell design's actor (as in <see cref="TellDesign"/>), plus a gate it can be held at while a backlog queues.</summary>
+    private sealed class GatedFoldingActor : ReceiveActor
+    {
+        private readonly Dictionary<string, UsageCounters> _byModel = new(StringComparer.Ordinal);
+        private readonly Dictionary<string, UsageCounters> _byProvider = new(StringComparer.Ordinal);
+        private readonly Dictionary<string, UsageCounters> _byAgent = new(StringComparer.Ordinal);
+        private UsageCounters _totals;
+
+        public GatedFoldingActor(ManualResetEventSlim gate)
+        {
+            Receive<Hold>(_ => gate.Wait());
+            Receive<Recorded>(m =>
+            {
+                var (provider, counters) = GatewayDesign.Price(m.Request);
+                _totals.Add(counters);
+                System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(_byModel, m.Request.Model, out _).Add(counters);
+                System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(_byProvider, provider, out _).Add(counters);
+                System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(_byAgent, m.Request.Agent, out _).Add(counters);
+            });
+            Receive<Read>(_ => Sender.Tell(_totals[UsageCounter.Requests]));
+        }
+
+        public sealed record Recorded(GatewayRequest Request);
+
+        public sealed class Hold
+        {
+            public static readonly Hold Instance = new();
+        }
+
+        public sealed class Read
+        {
+            public static readonly Read Instance = new();
+        }
+    }
+
+    private sealed class Cfg : ManualConfig
+    {
+        public Cfg() => AddJob(BenchConfig.Mutator(fullIterations: 30, quickIterations: 5, fullWarmup: 3, quickWarmup: 1, invocationCount: 1, forceGc: false));
+    }
+}
