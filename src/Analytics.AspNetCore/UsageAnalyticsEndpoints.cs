@@ -60,8 +60,12 @@ public static class UsageAnalyticsEndpoints
     public static RouteGroupBuilder MapUsageAnalytics(this IEndpointRouteBuilder endpoints)
     {
         ArgumentNullException.ThrowIfNull(endpoints);
-        _ = endpoints.ServiceProvider.GetService<UsageAnalyticsService>() ?? throw new InvalidOperationException(
-            "The usage analytics endpoints are not registered: call services.AddUsageAnalyticsEndpoints() (after services.AddUsageAnalytics(configuration)) before building the app.");
+        // Checked without creating the service: its options are validated when the host starts, where a bad one belongs.
+        if (endpoints.ServiceProvider.GetService<IServiceProviderIsService>() is { } registry && !registry.IsService(typeof(UsageAnalyticsService)))
+        {
+            throw new InvalidOperationException("The usage analytics endpoints are not registered: call services.AddUsageAnalyticsEndpoints() " +
+                                                "(after services.AddUsageAnalytics(configuration)) before building the app.");
+        }
         var group = endpoints.MapGroup("");
         group.MapPost("/v1/events", (HttpContext c) => c.RequestServices.GetRequiredService<UsageAnalyticsService>().IngestAsync(c));
         group.MapGet("/v1/stats", (HttpContext c) => c.RequestServices.GetRequiredService<UsageAnalyticsService>().StatsAsync(c));

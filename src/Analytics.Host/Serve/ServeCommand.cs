@@ -53,7 +53,7 @@ internal static class ServeCommand
             app = builder.Build();
             app.MapUsageAnalytics();
         }
-        catch (Exception e) when (e is HostConfigurationException or InvalidOperationException or FormatException or InvalidDataException)
+        catch (Exception e) when (e is HostConfigurationException or OptionsValidationException or InvalidOperationException or FormatException or InvalidDataException)
         {
             await stderr.WriteLineAsync($"error: invalid configuration: {ReplayCommand.Describe(e)}");
             return ExitCodes.BadArguments;

@@ -101,6 +101,8 @@ public sealed partial class ServeProcessSpecs : IDisposable
             {
                 Assert.True(second.Process.ExitCode == 0, $"exit {second.Process.ExitCode}: {second.Stderr}");
                 Assert.Contains("SIGTERM received: stopping", second.Stderr.ToString());
+                // No key configured: said at start.
+                Assert.Contains("Analytics:Ingest:ApiKeys is empty: POST /v1/events and GET /v1/stats answer loopback clients only", second.Stderr.ToString());
             }
         }
         using var connection = Analytics.Actors.Store.LedgerDatabase.OpenExistingReader(Ledger);

@@ -3,13 +3,9 @@ using System.Text;
 using System.Text.Json;
 using Akka.Hosting;
 using Analytics.Tests.Store;
+using Analytics.Tests.Sync;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 
 namespace Analytics.Tests.Service;
 
@@ -47,18 +43,14 @@ internal sealed class ServiceHarness : IAsyncDisposable
             ["Analytics:Store:BatchInterval"] = "00:00:00.005",
         };
         foreach (var (k, v) in settings ?? new Dictionary<string, string?>()) config[k] = v;
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        builder.Configuration.AddInMemoryCollection(config);
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        builder.Services.AddUsageAnalytics(builder.Configuration);
-        builder.Services.AddAkka("service-spec", akka => akka.WithUsageAnalytics());
-        builder.Services.AddUsageAnalyticsEndpoints();
-        var app = builder.Build();
-        app.MapUsageAnalytics();
-        await app.StartAsync();
-        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single();
-        return new ServiceHarness(app, address.TrimEnd('/'), dir);
+        var (app, baseUrl) = await LoopbackApp.StartAsync(app => app.MapUsageAnalytics(), builder =>
+        {
+            builder.Configuration.AddInMemoryCollection(config);
+            builder.Services.AddUsageAnalytics(builder.Configuration);
+            builder.Services.AddAkka("service-spec", akka => akka.WithUsageAnalytics());
+            builder.Services.AddUsageAnalyticsEndpoints();
+        });
+        return new ServiceHarness(app, baseUrl, dir);
     }
 
     /// <summary>POSTs a JSON Lines body.</summary>
