@@ -30,15 +30,15 @@ public class IngestThroughputBenchmarks
     [Params(1, 100, 1_000)]
     public int Batch { get; set; }
 
-    /// <summary>With the store, a 202 waits for the commit; without it, for the ring write.</summary>
-    [Params(true, false)]
-    public bool Store { get; set; }
+    /// <summary>No store (a 202 waits for the ring write), or a store with this <c>BatchInterval</c> (a 202 waits for the commit).</summary>
+    [Params("off", "20ms", "2ms")]
+    public string Store { get; set; } = "off";
 
     /// <summary>Events per invoke: enough requests to keep 4 clients busy, bounded for batches of 1.</summary>
     private int EventsPerInvoke => Batch == 1 ? 2_000 : Clients * 4 * Batch;
 
     [GlobalSetup]
-    public void Setup() => _service = BenchService.StartAsync(Store).GetAwaiter().GetResult();
+    public void Setup() => _service = BenchService.Start(Store);
 
     [IterationSetup]
     public void FreshBodies()
@@ -126,8 +126,8 @@ public class IngestThroughputBenchmarks
 /// <summary>
 /// Benchmark 8b: latencies of single requests (each iteration is one request, so P50/P99 are per request):
 /// <c>POST /v1/events</c> of 1 and 100 events, store off (202 after the ring write) against store on (202 after the
-/// commit: what the durability promise costs); and <c>GET /v1/stats</c> (30 days by day) while one client ingests
-/// batches of 100 as fast as it can.
+/// commit: what the durability promise costs), with the store's default <c>BatchInterval</c> (20 ms) and with 2 ms; and
+/// <c>GET /v1/stats</c> (30 days by day) while one client ingests batches of 100 as fast as it can.
 /// </summary>
 [Config(typeof(Cfg))]
 public class ServiceLatencyBenchmarks
@@ -138,17 +138,19 @@ public class ServiceLatencyBenchmarks
     private int _next;
     private string _statsPath = "";
 
-    [Params(true, false)]
-    public bool Store { get; set; }
+    /// <summary>No store (202 after the ring write), or a store with this <c>BatchInterval</c> (202 after the commit).</summary>
+    [Params("off", "20ms", "2ms")]
+    public string Store { get; set; } = "off";
+
 
     [GlobalSetup(Targets = [nameof(PostOneEvent), nameof(Post100Events)])]
-    public void Setup() => _service = BenchService.StartAsync(Store).GetAwaiter().GetResult();
+    public void Setup() => _service = BenchService.Start(Store);
 
     [GlobalSetup(Target = nameof(GetStatsWhileIngesting))]
     public void SetupWithIngest()
     {
         Setup();
-        _statsPath = Store ? $"/v1/stats?since={DateTime.UtcNow.Date.AddDays(-29):yyyy-MM-dd}&by=day" : "/v1/stats";
+        _statsPath = Store != "off" ? $"/v1/stats?since={DateTime.UtcNow.Date.AddDays(-29):yyyy-MM-dd}&by=day" : "/v1/stats";
         var token = _background.Token;
         _ingest = Task.Run(async () =>
         {

@@ -22,7 +22,8 @@ internal sealed class BenchService : IAsyncDisposable
 
     public string Dir { get; }
 
-    public static async Task<BenchService> StartAsync(bool store)
+    /// <summary>Starts the service; <paramref name="batchInterval"/> is the store's <c>BatchInterval</c> (null: its default, 20 ms).</summary>
+    public static async Task<BenchService> StartAsync(bool store, TimeSpan? batchInterval = null)
     {
         var dir = Directory.CreateTempSubdirectory("analytics-bench-service-").FullName;
         var (app, baseUrl) = await LoopbackApp.StartAsync(app => app.MapUsageAnalytics(), builder =>
@@ -32,6 +33,7 @@ internal sealed class BenchService : IAsyncDisposable
                 ["Analytics:Store:Path"] = store ? Path.Combine(dir, "ledger.db") : "",
                 // Room for the largest invoke (4 x 4 x 1,000 events) so no case measures waiting for the ring.
                 ["Analytics:BufferCapacity"] = "65536",
+                ["Analytics:Store:BatchInterval"] = (batchInterval ?? new StoreOptions().BatchInterval).ToString("c"),
             });
             builder.Services.AddUsageAnalytics(builder.Configuration);
             builder.Services.AddAkka("bench-service", akka => akka.AddHocon(Hocon.Quiet, HoconAddMode.Prepend).WithUsageAnalytics());
@@ -39,6 +41,10 @@ internal sealed class BenchService : IAsyncDisposable
         });
         return new BenchService(app, baseUrl, dir);
     }
+
+    /// <summary>Starts the service for a benchmark's <c>Store</c> parameter: <c>off</c>, or the store's <c>BatchInterval</c> in ms (<c>20ms</c>).</summary>
+    public static BenchService Start(string store) => StartAsync(store != "off",
+        store == "off" ? null : TimeSpan.FromMilliseconds(int.Parse(store[..^2], System.Globalization.CultureInfo.InvariantCulture))).GetAwaiter().GetResult();
 
     /// <summary>A usage-log line with a fresh id.</summary>
     public static string Line(string id, int i) =>

@@ -1,4 +1,5 @@
 using System.Net;
+using System.Text;
 using System.Text.Json;
 using Analytics.Actors.Store;
 using Microsoft.Data.Sqlite;
@@ -104,6 +105,26 @@ public sealed class IngestSpecs
         Assert.Equal([(2L, badReason), (3L, duplicateReason)], arrayRejected.Take(2));
         Assert.Equal(4L, arrayRejected[2].Item1);
         Assert.Equal(3, (await service.StatsAsync()).GetProperty("totals").GetProperty("requests").GetInt64());
+    }
+
+    [Fact]
+    public async Task Invalid_UTF8_in_one_array_element_rejects_that_element_with_the_parsers_reason()
+    {
+        await using var service = await ServiceHarness.StartAsync();
+        var badElement = Encoding.UTF8.GetBytes("""{"event_type":"llm_request_completed","model":"gpt-4o","agent_id":"ab""").Concat(new byte[] { 0xC3 })
+            .Concat(Encoding.UTF8.GetBytes(""}")).ToArray();
+        UsageLogParser.Parse(badElement, out var reason);
+        Assert.StartsWith("invalid UTF-8 at byte", reason);
+        var body = Encoding.UTF8.GetBytes("[").Concat(badElement).Concat(Encoding.UTF8.GetBytes("," + ServiceHarness.Line("utf-ok", 3) + "]")).ToArray();
+        using var content = new ByteArrayContent(body);
+        content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
+        using var response = await service.Client.PostAsync("/v1/events", content);
+        var json = await ServiceHarness.JsonAsync(response);
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        Assert.Equal(1, json.GetProperty("accepted").GetInt64());
+        var rejected = json.GetProperty("rejected").EnumerateArray().Single();
+        Assert.Equal(1, rejected.GetProperty("line").GetInt64());
+        Assert.Equal(reason, rejected.GetProperty("reason").GetString());
     }
 
     [Fact]
