@@ -112,7 +112,7 @@ public sealed class IngestSpecs
     {
         await using var service = await ServiceHarness.StartAsync();
         var badElement = Encoding.UTF8.GetBytes("""{"event_type":"llm_request_completed","model":"gpt-4o","agent_id":"ab""").Concat(new byte[] { 0xC3 })
-            .Concat(Encoding.UTF8.GetBytes(""}")).ToArray();
+            .Concat(Encoding.UTF8.GetBytes("\"}")).ToArray();
         UsageLogParser.Parse(badElement, out var reason);
         Assert.StartsWith("invalid UTF-8 at byte", reason);
         var body = Encoding.UTF8.GetBytes("[").Concat(badElement).Concat(Encoding.UTF8.GetBytes("," + ServiceHarness.Line("utf-ok", 3) + "]")).ToArray();
