@@ -47,6 +47,18 @@ internal static class AnalyticsHost
         {
             ContentRootPath = AppContext.BaseDirectory,
         });
+        Configure(builder, configFile, configurationArgs, overrides, defaults);
+        return builder.Build();
+    }
+
+    /// <summary>
+    /// What every command's host shares, on any builder (the generic host's or the web host's of <c>serve</c>): the
+    /// configuration layers of <see cref="Build"/>, logging to stderr, no console lifetime, the analytics and Akka.
+    /// </summary>
+    /// <exception cref="HostConfigurationException">A setting the host itself reads is invalid (a log level).</exception>
+    public static void Configure(IHostApplicationBuilder builder, string? configFile, IReadOnlyList<string> configurationArgs,
+        IDictionary<string, string?>? overrides = null, IReadOnlyDictionary<string, string?>? defaults = null)
+    {
         builder.Configuration.AddInMemoryCollection(HostDefaults);
         if (defaults is not null) builder.Configuration.AddInMemoryCollection(defaults);
         builder.Configuration.AddJsonFile(Path.Combine(AppContext.BaseDirectory, "appsettings.json"), optional: true);
@@ -71,7 +83,6 @@ internal static class AnalyticsHost
         builder.Services.AddAkka("analytics", akka => akka
             .AddHocon(ProcessHocon, HoconAddMode.Prepend)
             .WithUsageAnalytics());
-        return builder.Build();
     }
 
     /// <summary>

@@ -11,6 +11,7 @@ internal sealed record CommandLine
         usage: Analytics.Host replay <usage-log.jsonl> [--format table|json] [--config <settings.json>] [--Analytics:Key=value ...]
                Analytics.Host stats [--since T] [--until T] [--by hour|day] [--format table|json] [--config ...] [--Analytics:Key=value ...]
                Analytics.Host sync [--format table|json] [--config ...] [--Analytics:Key=value ...]
+               Analytics.Host serve [--urls URL] [--config ...] [--Analytics:Key=value ...]
 
           replay     record every line of a JSON Lines usage log through the recorder and print a usage report
                      (and store it in the ledger, analytics.db by default; --Analytics:Store:Path= turns the store off)
@@ -20,6 +21,9 @@ internal sealed record CommandLine
           --until T  end of the window, exclusive (default: now)
           --by       hour or day: also print UTC buckets that add up to the window
           sync       deliver every undelivered event in the ledger to Analytics:Sync:Endpoint; exit 1 if any remain
+          serve      run as a service until SIGTERM or Ctrl-C (then flush and exit 0): POST /v1/events (ingest), GET /v1/stats,
+                     /metrics, /health/live, /health/ready, and the dashboard at /
+          --urls     where serve listens (default http://127.0.0.1:5080; several separated by ';')
           --format   table (default, readable) or json (one JSON object on stdout, snake_case)
           --config   an extra JSON settings file layered over the defaults (see config/analytics.sample.json)
           --Analytics:Key=value   any configuration key, as in appsettings.json (also settable as Analytics__Key env vars)
@@ -51,29 +55,46 @@ internal sealed record CommandLine
     /// <summary><c>stats --by</c>, or null.</summary>
     public UsageBucketSize? By { get; init; }
 
+    /// <summary><c>serve --urls</c>, or null for the default.</summary>
+    public string? Urls { get; init; }
+
     /// <summary>Parses <paramref name="args"/>; on failure returns null and a one-line reason.</summary>
     public static CommandLine? Parse(string[] args, out string? error)
     {
         error = null;
         if (args.Length == 0)
         {
-            error = "no command given (expected: replay <usage-log.jsonl>, stats or sync)";
+            error = "no command given (expected: replay <usage-log.jsonl>, stats, sync or serve)";
             return null;
         }
-        if (args[0] is not ("replay" or "stats" or "sync"))
+        if (args[0] is not ("replay" or "stats" or "sync" or "serve"))
         {
-            error = $"unknown command '{args[0]}' (expected: replay, stats or sync)";
+            error = $"unknown command '{args[0]}' (expected: replay, stats, sync or serve)";
             return null;
         }
 
         var window = new StatsWindowArguments(args[0] == "stats");
-        string? path = null, format = null, config = null;
+        string? path = null, format = null, config = null, urls = null;
         var configArgs = new List<string>();
         for (var i = 1; i < args.Length; i++)
         {
             var arg = args[i];
             if (TryOption(args, ref i, "--format", out var value, ref error)) format = value;
             else if (error is null && TryOption(args, ref i, "--config", out value, ref error)) config = value;
+            else if (error is null && TryOption(args, ref i, "--urls", out value, ref error))
+            {
+                if (args[0] != "serve")
+                {
+                    error = "--urls is an option of serve only";
+                    return null;
+                }
+                if (string.IsNullOrWhiteSpace(value))
+                {
+                    error = "--urls needs at least one URL (for example http://127.0.0.1:5080)";
+                    return null;
+                }
+                urls = value;
+            }
             else if (error is null && window.TryTake(args, ref i, ref error)) continue;
             else if (error is not null) return null;
             else if (arg.StartsWith("--", StringComparison.Ordinal) && arg.Contains(':'))
@@ -119,7 +140,7 @@ internal sealed record CommandLine
         return new CommandLine
         {
             Command = args[0], LogPath = path ?? "", Format = format, ConfigFile = config, ConfigurationArgs = configArgs,
-            Since = window.Since, Until = window.Until, By = window.By,
+            Since = window.Since, Until = window.Until, By = window.By, Urls = urls,
         };
     }
 

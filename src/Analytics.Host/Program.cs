@@ -1,5 +1,6 @@
 using Analytics.Host;
 using Analytics.Host.Replay;
+using Analytics.Host.Serve;
 using Analytics.Host.Stats;
 using Analytics.Host.SyncCommand;
 
@@ -22,7 +23,7 @@ try
     if (command is null)
     {
         // One line, as scripts expect of an argument error; the usage is one --help away.
-        Console.Error.WriteLine($"error: {error} (usage: Analytics.Host replay <usage-log.jsonl> | stats [--since T] [--by hour|day] | sync; --help for more)");
+        Console.Error.WriteLine($"error: {error} (usage: Analytics.Host replay <usage-log.jsonl> | stats [--since T] [--by hour|day] | sync | serve [--urls URL]; --help for more)");
         return ExitCodes.BadArguments;
     }
 
@@ -34,6 +35,9 @@ try
             return await StatsCommand.RunAsync(command, Console.Out, Console.Error);
         case "sync":
             return await SyncCommand.RunAsync(command, Console.Out, Console.Error);
+        case "serve":
+            using (var signals = ShutdownSignals.Register(Console.Error, stopping: ShutdownSignals.ServiceStopping))
+                return await ServeCommand.RunAsync(command, Console.Error, signals.Stopping, describe: signals.Describe);
         default:
             using (var signals = ShutdownSignals.Register(Console.Error))
                 return await ReplayCommand.RunAsync(command, Console.Out, Console.Error, signals: signals);

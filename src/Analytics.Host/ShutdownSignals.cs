@@ -15,14 +15,22 @@ internal sealed class ShutdownSignals : IDisposable
     private readonly TextWriter _stderr;
     private readonly Action<int> _exitNow;
     private readonly List<PosixSignalRegistration> _registrations = [];
+    private readonly string _stoppingMessage;
     private Func<string> _leftUndelivered = static () => "nothing recorded yet";
     private int _received;
     private PosixSignal? _first;
 
-    private ShutdownSignals(TextWriter stderr, Action<int> exitNow)
+    /// <summary>What a command that reads input does on the first signal (replay).</summary>
+    public const string InputStopping = "no more input is read; what was recorded is drained, reported, and delivered when sync is on";
+
+    /// <summary>What the service does on the first signal (serve).</summary>
+    public const string ServiceStopping = "no more requests are taken, those in flight are finished; what was recorded is drained, committed, and delivered when sync is on";
+
+    private ShutdownSignals(TextWriter stderr, Action<int> exitNow, string stoppingMessage)
     {
         _stderr = stderr;
         _exitNow = exitNow;
+        _stoppingMessage = stoppingMessage;
     }
 
     /// <summary>Fires on the first signal.</summary>
@@ -40,9 +48,10 @@ internal sealed class ShutdownSignals : IDisposable
     /// <summary>Registers the handlers.</summary>
     /// <param name="stderr">Where the two messages go.</param>
     /// <param name="exitNow">Ends the process with a code (the second signal); defaults to <see cref="Environment.Exit"/>.</param>
-    public static ShutdownSignals Register(TextWriter stderr, Action<int>? exitNow = null)
+    /// <param name="stopping">What the command does on the first signal (<see cref="InputStopping"/> by default).</param>
+    public static ShutdownSignals Register(TextWriter stderr, Action<int>? exitNow = null, string stopping = InputStopping)
     {
-        var signals = new ShutdownSignals(stderr, exitNow ?? Environment.Exit);
+        var signals = new ShutdownSignals(stderr, exitNow ?? Environment.Exit, stopping);
         foreach (var signal in new[] { PosixSignal.SIGINT, PosixSignal.SIGTERM })
         {
             try
@@ -75,8 +84,7 @@ internal sealed class ShutdownSignals : IDisposable
         if (Interlocked.Increment(ref _received) == 1)
         {
             _first = signal;
-            _stderr.WriteLine($"{name} received: stopping: no more input is read; what was recorded is drained, reported, and delivered when sync " +
-                              $"is on, within Analytics:Sync:FlushTimeout ({left}). Send it again to stop at once.");
+            _stderr.WriteLine($"{name} received: stopping: {_stoppingMessage}, within Analytics:Sync:FlushTimeout ({left}). Send it again to stop at once.");
             _stderr.Flush();
             // Not on the signal thread: continuations of the token must not run inside the handler.
             ThreadPool.UnsafeQueueUserWorkItem(static cts => cts.Cancel(), _stop, preferLocal: false);

@@ -69,6 +69,9 @@ public sealed class AnalyticsOptions
     /// <summary>Thresholds of the <c>usage-analytics</c> health check (<c>Analytics:Health</c>).</summary>
     public HealthOptions Health { get; set; } = new();
 
+    /// <summary>The HTTP service's ingest and stats endpoints (<c>Analytics:Ingest</c>): API keys, body limit, waits.</summary>
+    public IngestOptions Ingest { get; set; } = new();
+
     /// <summary>Returns a copy, so callers can tweak options without touching a shared instance.</summary>
     /// <returns>A member-wise copy.</returns>
     public AnalyticsOptions Clone()
@@ -79,6 +82,7 @@ public sealed class AnalyticsOptions
         copy.Store = Store.Clone();
         copy.Metrics = Metrics.Clone();
         copy.Health = Health.Clone();
+        copy.Ingest = Ingest.Clone();
         return copy;
     }
 }

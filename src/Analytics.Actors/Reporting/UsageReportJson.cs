@@ -24,6 +24,35 @@ internal static class UsageReportJson
         return System.Text.Encoding.UTF8.GetString(buffer.ToArray());
     }
 
+    /// <summary>
+    /// The usage-history report of the <c>stats</c> command and of <c>GET /v1/stats</c>, one JSON object, snake_case:
+    /// <c>ledger</c>, <c>since</c>, <c>until</c>, <c>by</c> (with a bucket width), <c>totals</c>, <c>by_model</c>,
+    /// <c>by_provider</c>, <c>by_agent</c>, and with a bucket width the <c>buckets</c>, each with its <c>start</c> and the
+    /// same four fields. <paramref name="more"/> appends fields after these (the service's live counters), so both
+    /// producers share every field they have in common, byte for byte.
+    /// </summary>
+    public static string History(string ledger, UsageHistory history, Action<Utf8JsonWriter>? more = null) => Object(w =>
+    {
+        w.WriteString("ledger", ledger);
+        w.WriteString("since", UsageWindow.Iso(history.Since));
+        w.WriteString("until", UsageWindow.Iso(history.Until));
+        if (history.BucketSize is { } by) w.WriteString("by", UsageWindow.Name(by));
+        WriteBreakdowns(w, history);
+        if (history.BucketSize is not null)
+        {
+            w.WriteStartArray("buckets");
+            foreach (var bucket in history.Buckets)
+            {
+                w.WriteStartObject();
+                w.WriteString("start", UsageWindow.Iso(bucket.Start));
+                WriteBreakdowns(w, bucket);
+                w.WriteEndObject();
+            }
+            w.WriteEndArray();
+        }
+        more?.Invoke(w);
+    });
+
     /// <summary><c>totals</c>, <c>by_model</c>, <c>by_provider</c>, <c>by_agent</c> of live stats, a stored window or one of its buckets.</summary>
     public static void WriteBreakdowns(Utf8JsonWriter w, UsageBreakdown usage)
     {

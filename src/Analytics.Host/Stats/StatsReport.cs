@@ -8,29 +8,8 @@ namespace Analytics.Host.Stats;
 /// <summary>The <c>stats</c> report: the replay report's breakdowns for a stored window, plus its buckets.</summary>
 internal sealed record StatsReport(string Ledger, UsageHistory History)
 {
-    /// <summary>
-    /// One JSON object, snake_case: <c>ledger</c>, <c>since</c>, <c>until</c>, <c>by</c> (with <c>--by</c>), the replay
-    /// report's <c>totals</c>, <c>by_model</c>, <c>by_provider</c>, <c>by_agent</c>, and with <c>--by</c> the
-    /// <c>buckets</c>, each with its <c>start</c> and the same four fields. Field names are a contract: add, never rename.
-    /// </summary>
-    public string ToJson() => UsageReportJson.Object(w =>
-    {
-        w.WriteString("ledger", Ledger);
-        w.WriteString("since", Iso(History.Since));
-        w.WriteString("until", Iso(History.Until));
-        if (History.BucketSize is { } by) w.WriteString("by", Name(by));
-        UsageReportJson.WriteBreakdowns(w, History);
-        if (History.BucketSize is null) return;
-        w.WriteStartArray("buckets");
-        foreach (var bucket in History.Buckets)
-        {
-            w.WriteStartObject();
-            w.WriteString("start", Iso(bucket.Start));
-            UsageReportJson.WriteBreakdowns(w, bucket);
-            w.WriteEndObject();
-        }
-        w.WriteEndArray();
-    });
+    /// <summary>One JSON object: the history report shared with the service's <c>GET /v1/stats</c> (<see cref="UsageReportJson.History"/>).</summary>
+    public string ToJson() => UsageReportJson.History(Ledger, History);
 
     /// <summary>Readable: the window, its breakdowns, then one line per bucket.</summary>
     public string ToTable()
@@ -53,7 +32,7 @@ internal sealed record StatsReport(string Ledger, UsageHistory History)
         return sb.ToString();
     }
 
-    private static string Iso(DateTimeOffset t) => t.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
+    private static string Iso(DateTimeOffset t) => UsageWindow.Iso(t);
 
-    private static string Name(UsageBucketSize by) => by == UsageBucketSize.Hour ? "hour" : "day";
+    private static string Name(UsageBucketSize by) => UsageWindow.Name(by);
 }

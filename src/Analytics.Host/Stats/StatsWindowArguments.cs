@@ -1,4 +1,4 @@
-using System.Globalization;
+using Analytics.Actors.Reporting;
 using Analytics.Contracts;
 
 namespace Analytics.Host.Stats;
@@ -46,45 +46,22 @@ internal sealed class StatsWindowArguments(bool allowed)
     }
 
     /// <summary>A problem with the switches together, or null.</summary>
-    public string? Problem() => Since is { } s && Until is { } u && s >= u
-        ? string.Create(CultureInfo.InvariantCulture, $"--since ({s:yyyy-MM-ddTHH:mm:ssZ}) must be before --until ({u:yyyy-MM-ddTHH:mm:ssZ})")
-        : null;
+    public string? Problem() => UsageWindow.Problem("--since", Since, "--until", Until);
 
-    /// <summary>
-    /// ISO 8601 (a date is midnight UTC; a time without an offset is UTC) or Unix milliseconds (digits only).
-    /// </summary>
-    internal static DateTimeOffset? ParseTime(string text)
-    {
-        text = text.Trim();
-        if (text.Length > 0 && text.All(char.IsAsciiDigit))
-        {
-            return long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var ms) && ms <= DateTimeOffset.MaxValue.ToUnixTimeMilliseconds()
-                ? DateTimeOffset.FromUnixTimeMilliseconds(ms)
-                : null;
-        }
-        // Digits and dashes first, so "2026-11-01" is a date and not some culture's reading of it.
-        string[] formats = ["yyyy-MM-dd", "yyyy-MM-dd'T'HH:mm", "yyyy-MM-dd'T'HH:mm:ss", "yyyy-MM-dd'T'HH:mm:ss.FFFFFFF", "yyyy-MM-dd'T'HH:mmK", "yyyy-MM-dd'T'HH:mm:ssK", "yyyy-MM-dd'T'HH:mm:ss.FFFFFFFK"];
-        return DateTimeOffset.TryParseExact(text, formats, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var t)
-            ? t
-            : null;
-    }
+    /// <summary>ISO 8601 or Unix milliseconds (see <see cref="UsageWindow.ParseTime"/>).</summary>
+    internal static DateTimeOffset? ParseTime(string text) => UsageWindow.ParseTime(text);
 
     private DateTimeOffset? Time(string name, string value)
     {
-        var t = ParseTime(value);
-        if (t is null) _problem = $"{name} must be ISO 8601 (2026-11-01, 2026-11-01T13:00:00Z) or Unix milliseconds (got '{value}')";
+        var t = UsageWindow.Time(name, value, out var error);
+        _problem ??= error;
         return t;
     }
 
     private UsageBucketSize? Bucket(string value)
     {
-        switch (value)
-        {
-            case "hour": return UsageBucketSize.Hour;
-            case "day": return UsageBucketSize.Day;
-            default:
-                _problem = $"--by must be 'hour' or 'day' (got '{value}')";
-                return null;
-        }
+        var by = UsageWindow.Bucket("--by", value, out var error);
+        _problem ??= error;
+        return by;
     }
 }

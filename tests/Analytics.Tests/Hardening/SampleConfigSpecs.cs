@@ -57,6 +57,8 @@ public sealed partial class SampleConfigSpecs
         Assert.Contains("Analytics:Pricing:ReloadDelay", keys);
         Assert.Contains("Analytics:BufferCapacity", keys);
         Assert.Contains("Analytics:Sync:RetryBudget", keys);
+        Assert.Contains("Analytics:Ingest:MaxBodyBytes", keys);
+        Assert.Contains("Analytics:Ingest:RoomWait", keys);
         Assert.True(keys.Count >= 15, string.Join(", ", keys));
     }
 

@@ -27,6 +27,17 @@ public sealed class CommandLineSpecs
     }
 
     [Fact]
+    public void Serve_takes_its_urls_and_configuration_switches()
+    {
+        var c = CommandLine.Parse(["serve", "--urls", "http://0.0.0.0:8080;http://[::]:8080", "--Analytics:Ingest:MaxBodyBytes=2048"], out var error);
+        Assert.Null(error);
+        Assert.Equal("serve", c!.Command);
+        Assert.Equal("http://0.0.0.0:8080;http://[::]:8080", c.Urls);
+        Assert.Equal(["--Analytics:Ingest:MaxBodyBytes=2048"], c.ConfigurationArgs);
+        Assert.Null(CommandLine.Parse(["serve"], out _)!.Urls);
+    }
+
+    [Fact]
     public void Configuration_switches_pass_through_to_the_configuration_system()
     {
         var c = CommandLine.Parse(["replay", "x.jsonl", "--Analytics:BufferCapacity=64", "--Analytics:DrainBatchSize", "8"], out _);
@@ -35,7 +46,12 @@ public sealed class CommandLineSpecs
 
     [Theory]
     [InlineData(new string[0], "no command given")]
-    [InlineData(new[] { "report" }, "unknown command 'report' (expected: replay, stats or sync)")]
+    [InlineData(new[] { "report" }, "unknown command 'report' (expected: replay, stats, sync or serve)")]
+    [InlineData(new[] { "replay", "a", "--urls", "http://127.0.0.1:1" }, "--urls is an option of serve only")]
+    [InlineData(new[] { "serve", "--urls", " " }, "--urls needs at least one URL")]
+    [InlineData(new[] { "serve", "--urls" }, "--urls needs a value")]
+    [InlineData(new[] { "serve", "x.jsonl" }, "unexpected argument 'x.jsonl' (serve takes no file)")]
+    [InlineData(new[] { "serve", "--since", "2026-01-01" }, "--since is an option of stats only")]
     [InlineData(new[] { "replay" }, "replay needs a usage log path")]
     [InlineData(new[] { "replay", "a", "b" }, "unexpected argument 'b'")]
     [InlineData(new[] { "replay", "a", "--format", "xml" }, "--format must be 'table' or 'json' (got 'xml')")]

@@ -200,5 +200,38 @@ public sealed class AnalyticsOptionsSpecs
         Assert.Equal(defaults.Health.SyncBacklogThreshold, bound.Health.SyncBacklogThreshold);
         Assert.Equal(defaults.Health.StoreQueueThreshold, bound.Health.StoreQueueThreshold);
         Assert.Equal(defaults.Health.PumpTimeout, bound.Health.PumpTimeout);
+        Assert.Empty(bound.Ingest.ApiKeys);
+        Assert.Equal(defaults.Ingest.MaxBodyBytes, bound.Ingest.MaxBodyBytes);
+        Assert.Equal(defaults.Ingest.RoomWait, bound.Ingest.RoomWait);
+        Assert.Equal(defaults.Ingest.RetryAfterSeconds, bound.Ingest.RetryAfterSeconds);
+    }
+
+    [Fact]
+    public void A_bad_api_key_is_named_by_its_position_and_never_shown()
+    {
+        const string shortKey = "short-secret", spaced = "a key with spaces 0123";
+        var options = new AnalyticsOptions();
+        options.Ingest.ApiKeys = ["good-key-0123456789", shortKey, spaced, new string('k', 257)];
+        var e = Assert.Throws<OptionsValidationException>(() => AnalyticsOptionsValidator.ThrowIfInvalid(options));
+        Assert.Contains("Analytics:Ingest:ApiKeys:1 must be 16 to 256 characters long (got 12; the value is not shown).", e.Failures);
+        Assert.Contains("Analytics:Ingest:ApiKeys:2 must hold printable ASCII characters only, without spaces (the value is not shown).", e.Failures);
+        Assert.Contains("Analytics:Ingest:ApiKeys:3 must be 16 to 256 characters long (got 257; the value is not shown).", e.Failures);
+        Assert.Equal(3, e.Failures.Count());
+        Assert.DoesNotContain(shortKey, e.Message);
+        Assert.DoesNotContain(spaced, e.Message);
+        Assert.DoesNotContain("good-key", options.Ingest.ToString());
+    }
+
+    [Fact]
+    public void Api_keys_bind_as_a_list_from_configuration_and_environment_style_keys()
+    {
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Analytics:Ingest:ApiKeys:0"] = "first-key-0123456789", ["Analytics:Ingest:ApiKeys:1"] = "second-key-0123456789", ["Analytics:Ingest:MaxBodyBytes"] = "2048",
+        }).Build();
+        using var sp = Build(configuration);
+        var bound = sp.GetRequiredService<IOptions<AnalyticsOptions>>().Value;
+        Assert.Equal(["first-key-0123456789", "second-key-0123456789"], bound.Ingest.ApiKeys);
+        Assert.Equal(2048, bound.Ingest.MaxBodyBytes);
     }
 }
