@@ -42,6 +42,7 @@ internal sealed class AnalyticsOptionsValidator : IValidateOptions<AnalyticsOpti
         StoreOptions.Validate(o.Store ?? new StoreOptions(), errors.Section("Store"));
         MetricsOptions.Validate(o.Metrics ?? new MetricsOptions(), errors.Section("Metrics"));
         HealthOptions.Validate(o.Health ?? new HealthOptions(), errors.Section("Health"));
+        BudgetsOptions.Validate(o.Budgets ?? new BudgetsOptions(), errors.Section("Budgets"));
         return errors.Failures;
     }
 }

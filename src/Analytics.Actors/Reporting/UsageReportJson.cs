@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Analytics.Actors.Budgets;
 using Analytics.Actors.UsageLog;
 using Analytics.Contracts;
 
@@ -45,6 +46,45 @@ internal static class UsageReportJson
         w.WriteNumber("failed", store.Failed);
         w.WriteNumber("store_dropped", store.StoreDropped);
         w.WriteNumber("pending", store.Pending);
+        w.WriteEndObject();
+    }
+
+    /// <summary>
+    /// The <c>budgets</c> array: one object per budget and window that saw spend, in time order (<c>name</c>,
+    /// <c>window_start</c> and <c>window_end</c> in ISO 8601 UTC, <c>spent_micros</c>, <c>limit_micros</c>,
+    /// <c>thresholds_crossed</c>, <c>incomplete</c>), then the <c>budget_evaluation</c> counters.
+    /// </summary>
+    public static void WriteBudgets(Utf8JsonWriter w, IReadOnlyList<BudgetWindowReport> windows, BudgetCounters counters)
+    {
+        w.WriteStartArray("budgets");
+        foreach (var b in windows)
+        {
+            w.WriteStartObject();
+            w.WriteString("name", Text.WithoutUnpairedSurrogates(b.Name));
+            w.WriteString("window_start", BudgetWindows.Iso(b.WindowStartMs));
+            w.WriteString("window_end", BudgetWindows.Iso(b.WindowEndMs));
+            w.WriteNumber("spent_micros", b.SpentMicros);
+            w.WriteNumber("limit_micros", b.LimitMicros);
+            w.WriteStartArray("thresholds_crossed");
+            foreach (var t in b.ThresholdsCrossed) w.WriteNumberValue(t);
+            w.WriteEndArray();
+            w.WriteBoolean("incomplete", b.Incomplete);
+            w.WriteEndObject();
+        }
+        w.WriteEndArray();
+        w.WriteStartObject("budget_evaluation");
+        w.WriteNumber("evaluated", counters.Evaluated);
+        w.WriteNumber("not_evaluated", counters.Dropped);
+        w.WriteNumber("already_stored", counters.SkippedStored);
+        w.WriteNumber("late", counters.Late);
+        w.WriteNumber("thresholds_crossed", counters.Crossings);
+        w.WriteNumber("not_recorded", counters.NotRecorded);
+        w.WriteNumber("store_failures", counters.StoreFailures);
+        w.WriteNumber("webhook_delivered", counters.WebhookDelivered);
+        w.WriteNumber("webhook_refused", counters.WebhookRefused);
+        w.WriteNumber("webhook_given_up", counters.WebhookGivenUp);
+        w.WriteNumber("webhook_dropped", counters.WebhookDropped);
+        w.WriteNumber("webhook_retries", counters.WebhookRetries);
         w.WriteEndObject();
     }
 
