@@ -237,4 +237,13 @@ internal sealed class BudgetRunner
 /// <param name="WebhookDropped">Crossings not queued for the webhook (queue full).</param>
 /// <param name="WebhookRetries">Webhook attempts that retried an earlier one.</param>
 internal sealed record BudgetCounters(long Evaluated, long Dropped, long SkippedStored, long Late, long Crossings, long Recorded, long NotRecorded,
-    long StoreFailures, long WebhookDelivered, long WebhookRefused, long WebhookGivenUp, long WebhookDropped, long WebhookRetries);
+    long StoreFailures, long WebhookDelivered, long WebhookRefused, long WebhookGivenUp, long WebhookDropped, long WebhookRetries)
+{
+    /// <summary>The counters under their report names (snake_case), in report order. The names are a contract: add, never rename.</summary>
+    public (string Name, long Value)[] Named() =>
+    [
+        ("evaluated", Evaluated), ("not_evaluated", Dropped), ("already_stored", SkippedStored), ("late", Late), ("thresholds_crossed", Crossings),
+        ("recorded", Recorded), ("not_recorded", NotRecorded), ("store_failures", StoreFailures), ("webhook_delivered", WebhookDelivered),
+        ("webhook_refused", WebhookRefused), ("webhook_given_up", WebhookGivenUp), ("webhook_dropped", WebhookDropped), ("webhook_retries", WebhookRetries),
+    ];
+}

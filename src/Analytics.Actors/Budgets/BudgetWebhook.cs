@@ -4,16 +4,16 @@ using System.Text.Json;
 using System.Threading.Channels;
 using Analytics.Contracts;
 using Microsoft.Extensions.Logging;
+using Analytics.Actors.Sync;
 using Polly;
-using Polly.Retry;
 using Polly.Timeout;
 
 namespace Analytics.Actors.Budgets;
 
 /// <summary>
 /// Posts each threshold crossing to <c>Analytics:Budgets:Webhook</c> as one JSON object, one at a time, from a bounded
-/// queue the runner fills (so a slow or failing receiver never holds up evaluation). Each post runs under a Polly
-/// pipeline of <c>total budget -> retry (exponential back-off with jitter, Retry-After honoured) -> per-attempt timeout</c>:
+/// queue the runner fills (so a slow or failing receiver never holds up evaluation). Each post runs under the Polly
+/// pipeline sync uses (<see cref="HttpRetry"/>: total budget, back-off with jitter and Retry-After, per-attempt timeout):
 /// 408, 429, 5xx, timeouts and connection failures are retried; another status is a permanent refusal. Every crossing
 /// ends delivered, refused, given up or dropped, counted. The body carries the event id, so a receiver can drop the
 /// duplicate a lost answer may cause. Credentials in the URL go in an <c>Authorization: Basic</c> header; the URL is
@@ -55,30 +55,8 @@ internal sealed class BudgetWebhook
             SingleWriter = true,
             FullMode = BoundedChannelFullMode.Wait, // with TryWrite this means "refuse", which is counted
         });
-        _pipeline = new ResiliencePipelineBuilder<Attempt> { TimeProvider = time }
-            .AddTimeout(options.WebhookRetryBudget)
-            .AddRetry(new RetryStrategyOptions<Attempt>
-            {
-                MaxRetryAttempts = int.MaxValue, // bounded by the budget above
-                BackoffType = DelayBackoffType.Exponential,
-                UseJitter = true,
-                Delay = options.WebhookRetryDelay,
-                MaxDelay = options.WebhookMaxRetryDelay,
-                ShouldHandle = args => ValueTask.FromResult(args.Outcome switch
-                {
-                    { Exception: HttpRequestException or IOException or TimeoutRejectedException } => true,
-                    { Result: { } a } => Sync.Protocol012HttpSink.IsTransient(a.Status),
-                    _ => false,
-                }),
-                DelayGenerator = args => ValueTask.FromResult(args.Outcome.Result?.RetryAfter), // null keeps the back-off
-                OnRetry = _ =>
-                {
-                    Interlocked.Increment(ref _retries);
-                    return ValueTask.CompletedTask;
-                },
-            })
-            .AddTimeout(options.WebhookTimeout)
-            .Build();
+        _pipeline = HttpRetry.Pipeline<Attempt>(time, options.WebhookRetryBudget, options.WebhookRetryDelay, options.WebhookMaxRetryDelay,
+            options.WebhookTimeout, (a, _) => HttpRetry.IsTransient(a.Status), a => a.RetryAfter, () => Interlocked.Increment(ref _retries));
     }
 
     /// <summary>Crossings the receiver accepted (2xx).</summary>
@@ -179,9 +157,7 @@ internal sealed class BudgetWebhook
         request.Content.Headers.ContentType = Json;
         request.Headers.Authorization = _authorization;
         using var response = await _clients.CreateClient(HttpClientName).SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
-        var header = response.Headers.RetryAfter;
-        TimeSpan? wait = header?.Delta ?? (header?.Date is { } date ? date - _time.GetUtcNow() : null);
-        return new Attempt((int)response.StatusCode, wait > TimeSpan.Zero ? wait : null);
+        return new Attempt((int)response.StatusCode, HttpRetry.RetryAfter(response.Headers.RetryAfter, _time));
     }
 
     private void GiveUp(BudgetCrossing crossing, string reason)

@@ -73,18 +73,7 @@ internal static class UsageReportJson
         }
         w.WriteEndArray();
         w.WriteStartObject("budget_evaluation");
-        w.WriteNumber("evaluated", counters.Evaluated);
-        w.WriteNumber("not_evaluated", counters.Dropped);
-        w.WriteNumber("already_stored", counters.SkippedStored);
-        w.WriteNumber("late", counters.Late);
-        w.WriteNumber("thresholds_crossed", counters.Crossings);
-        w.WriteNumber("not_recorded", counters.NotRecorded);
-        w.WriteNumber("store_failures", counters.StoreFailures);
-        w.WriteNumber("webhook_delivered", counters.WebhookDelivered);
-        w.WriteNumber("webhook_refused", counters.WebhookRefused);
-        w.WriteNumber("webhook_given_up", counters.WebhookGivenUp);
-        w.WriteNumber("webhook_dropped", counters.WebhookDropped);
-        w.WriteNumber("webhook_retries", counters.WebhookRetries);
+        foreach (var (name, value) in counters.Named()) w.WriteNumber(name, value);
         w.WriteEndObject();
     }
 

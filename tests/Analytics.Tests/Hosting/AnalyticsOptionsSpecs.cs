@@ -200,5 +200,10 @@ public sealed class AnalyticsOptionsSpecs
         Assert.Equal(defaults.Health.SyncBacklogThreshold, bound.Health.SyncBacklogThreshold);
         Assert.Equal(defaults.Health.StoreQueueThreshold, bound.Health.StoreQueueThreshold);
         Assert.Equal(defaults.Health.PumpTimeout, bound.Health.PumpTimeout);
+        // The two example budgets, through the same binding as the host (Webhook beside their names stays commented out).
+        Assert.Equal(["all-daily", "support-bot-monthly"], bound.Budgets.Keys.Order());
+        Assert.Equal((BudgetWindow.Month, 1_500m, null), (bound.Budgets["support-bot-monthly"].Window, bound.Budgets["support-bot-monthly"].LimitUsd,
+            bound.Budgets["support-bot-monthly"].Thresholds));
+        Assert.Null(bound.Budgets.Webhook);
     }
 }
