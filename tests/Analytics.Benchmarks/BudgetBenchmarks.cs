@@ -87,6 +87,69 @@ public class BudgetEvaluatorBenchmarks
 }
 
 /// <summary>
+/// Benchmark 9d: what a gateway's check costs, per call: <see cref="IBudgetStatus"/>'s <c>Get(name)</c> and
+/// <c>ForAgent(agent)</c> over 101 published budgets (100 agent budgets and a <c>*</c> one), against the floor of a plain
+/// <see cref="Dictionary{TKey, TValue}"/> lookup of the same name. Reads run on the caller's thread while nothing
+/// publishes; each one also reads the clock, to hand out the next window once one ended.
+/// </summary>
+[Config(typeof(Cfg))]
+public class BudgetReadBenchmarks
+{
+    private const int PerInvoke = 1_024;
+
+    private BudgetBoard _board = null!;
+    private Dictionary<string, BudgetStatus> _plain = [];
+    private string[] _names = [];
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        var definitions = new List<BudgetDefinition> { new("all", BudgetScope.Agent, "*", BudgetWindow.Day, 1_000_000, [50, 80, 100]) };
+        definitions.AddRange(Enumerable.Range(0, 100).Select(i => new BudgetDefinition($"agent-{i}", BudgetScope.Agent, $"agent-{i}", BudgetWindow.Day, 1_000_000, [50, 80, 100])));
+        _board = new BudgetBoard(definitions, TimeProvider.System);
+        var evaluator = new BudgetEvaluator(definitions, TimeProvider.System);
+        evaluator.Publish(TimeProvider.System.GetUtcNow().ToUnixTimeMilliseconds(), _board.Stage);
+        _board.Commit();
+        _plain = definitions.ToDictionary(d => d.Name, d => _board.Get(d.Name)!, StringComparer.OrdinalIgnoreCase);
+        // Fresh strings, as names read from a request would be.
+        _names = Enumerable.Range(0, PerInvoke).Select(i => new string($"agent-{i % 100}".AsSpan())).ToArray();
+    }
+
+    [Benchmark(Baseline = true, OperationsPerInvoke = PerInvoke)]
+    public long PlainDictionary()
+    {
+        long sum = 0;
+        foreach (var name in _names) sum += _plain[name].SpentMicros;
+        return sum;
+    }
+
+    [Benchmark(OperationsPerInvoke = PerInvoke)]
+    public long Get()
+    {
+        long sum = 0;
+        foreach (var name in _names) sum += _board.Get(name)!.SpentMicros;
+        return sum;
+    }
+
+    [Benchmark(OperationsPerInvoke = PerInvoke)]
+    public long ForAgent()
+    {
+        long sum = 0;
+        foreach (var name in _names)
+        {
+            var budgets = _board.ForAgent(name);
+            for (var i = 0; i < budgets.Count; i++) sum += budgets[i].SpentMicros;
+        }
+        return sum;
+    }
+
+    private sealed class Cfg : ManualConfig
+    {
+        public Cfg() => AddJob(BenchConfig.Mutator(fullIterations: 15, quickIterations: 3, fullWarmup: 5, quickWarmup: 1));
+    }
+}
+
+/// <summary>
 /// Benchmark 9b: what budgets cost the pump, as benchmark 7a measures the meter: <see cref="Events"/> requests recorded,
 /// folded by the real pump and seen by an Ask (Mean is time per request), with no tap, with the budget evaluator's tap
 /// alone, with the meter's alone (the default host), and with both. <see cref="FoldUntilEvaluated"/> also waits until
@@ -166,21 +229,25 @@ public class BudgetPumpBenchmarks
 }
 
 /// <summary>
-/// Benchmark 9c: how stale a budget status can be. One request is recorded and the benchmark spins on
-/// <see cref="IBudgetStatus"/>'s read until the status shows it: the time measured is what a gateway's check lags the
-/// recording by (the pump's pick-up, the fold, the tap's hop to the evaluator, evaluation, publishing). <see cref="Pump"/>
-/// <c>busy</c>: requests keep arriving (each iteration follows the last at once, the poller polls every
-/// <c>PollInterval</c>, 1 ms); <c>idle</c>: a second without requests before each one (the poller has backed off to
-/// <c>DrainInterval</c>, 100 ms). Default options.
+/// Benchmark 9c: how stale a budget status can be. One request of the agent <c>probe</c> is recorded and the benchmark
+/// spins on the read <see cref="IBudgetStatus"/> uses until the probe's budget shows it: the time measured is what a
+/// gateway's check lags the recording by (the pump's pick-up, the fold, the tap's hop to the evaluator, evaluation,
+/// publishing). <see cref="Pump"/> <c>busy</c>: other agents' requests keep arriving, one about every millisecond from a
+/// thread of their own, so the poller looks every <c>PollInterval</c> (1 ms); <c>idle</c>: nothing else arrives, and
+/// before each probe the benchmark waits a second and a random part of 100 ms, so the poller has backed off to
+/// <c>DrainInterval</c> (100 ms) and the probe lands at a random point of its period. Default options.
 /// </summary>
 [Config(typeof(Cfg))]
 public class BudgetStalenessBenchmarks
 {
+    private readonly Random _random = new(3);
     private ActorSystem? _system;
     private UsageRecorder _recorder = null!;
     private TapBudgetFeed _feed = null!;
     private BudgetRunner _runner = null!;
     private BudgetBoard _board = null!;
+    private Thread? _traffic;
+    private volatile bool _stop;
 
     [Params("busy", "idle")]
     public string Pump { get; set; } = "busy";
@@ -190,34 +257,46 @@ public class BudgetStalenessBenchmarks
     {
         _system = ActorSystem.Create("staleness", Hocon.Quiet);
         _recorder = new UsageRecorder();
-        BudgetDefinition[] budgets = [new("all", BudgetScope.Agent, "*", BudgetWindow.Month, long.MaxValue / 2, [50, 80, 100])];
+        BudgetDefinition[] budgets = [new("probe", BudgetScope.Agent, "probe", BudgetWindow.Month, long.MaxValue / 2, [50, 80, 100])];
         _feed = new TapBudgetFeed(_recorder, 65_536);
         _board = new BudgetBoard(budgets, TimeProvider.System);
         _runner = new BudgetRunner(_feed, new BudgetEvaluator(budgets, TimeProvider.System), _board, null, _recorder, null, TimeProvider.System, NullLogger.Instance);
         _runner.Start();
         _system.ActorOf(IngressPumpActor.CreateProps(_recorder, PriceTable.Embedded, new AnalyticsOptions()), "pump");
+        if (Pump != "busy") return;
+        _traffic = new Thread(() =>
+        {
+            while (!_stop)
+            {
+                _recorder.RecordCompleted("gpt-4o", new TokenUsage(10, 5), new RequestAttribution { AgentId = "other" }, costMicros: 1);
+                Thread.Sleep(1);
+            }
+        }) { IsBackground = true };
+        _traffic.Start();
     }
 
     [IterationSetup]
     public void Quiet()
     {
-        if (Pump == "idle") Thread.Sleep(1_000);
+        if (Pump == "idle") Thread.Sleep(1_000 + _random.Next(100));
     }
 
     [Benchmark]
     public long RecordUntilVisible()
     {
-        var before = _board.Get("all")!.SpentMicros;
-        _recorder.RecordCompleted("gpt-4o", new TokenUsage(10, 5), costMicros: 1);
+        var before = _board.Get("probe")!.SpentMicros;
+        _recorder.RecordCompleted("gpt-4o", new TokenUsage(10, 5), new RequestAttribution { AgentId = "probe" }, costMicros: 1);
         var spin = new SpinWait();
         long now;
-        while ((now = _board.Get("all")!.SpentMicros) == before) spin.SpinOnce(sleep1Threshold: -1);
+        while ((now = _board.Get("probe")!.SpentMicros) == before) spin.SpinOnce(sleep1Threshold: -1);
         return now;
     }
 
     [GlobalCleanup]
     public void Cleanup()
     {
+        _stop = true;
+        _traffic?.Join();
         _system?.Terminate().Wait(TimeSpan.FromSeconds(10));
         _feed.Detach();
         _runner.Completion.Wait(TimeSpan.FromSeconds(10));

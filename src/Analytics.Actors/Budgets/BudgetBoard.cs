@@ -37,9 +37,6 @@ internal sealed class BudgetBoard
         _groupsOf = Enumerable.Range(0, _budgets.Length).Select(i => groups.Where(g => g.Members.Contains(i)).ToArray()).ToArray();
     }
 
-    /// <summary>True once the evaluator published every budget's first status.</summary>
-    public bool Ready { get; private set; }
-
     public BudgetStatus? Get(string name) => _byName.TryGetValue(name, out var i) && Volatile.Read(ref _current[i]) is { } s ? Current(s) : null;
 
     public IReadOnlyList<BudgetStatus> ForAgent(string agentId) => Read(_agents.GetValueOrDefault(agentId) ?? _everything);
@@ -68,7 +65,6 @@ internal sealed class BudgetBoard
             if (complete) Volatile.Write(ref group.Statuses, statuses);
         }
         _dirty.Clear();
-        Ready = Array.TrueForAll(_current, s => s is not null);
     }
 
     private IReadOnlyList<BudgetStatus> Read(Group group)

@@ -36,7 +36,13 @@ internal sealed record BudgetCrossing(BudgetDefinition Budget, long WindowStartM
 /// <param name="ThresholdsCrossed">Thresholds crossed in it (in this run or recorded before), ascending.</param>
 /// <param name="Incomplete">Events were dropped by the budget queue since the window started: the spend may be too low.</param>
 internal sealed record BudgetWindowReport(string Name, long WindowStartMs, long WindowEndMs, long SpentMicros, long LimitMicros, ImmutableArray<int> ThresholdsCrossed,
-    bool Incomplete);
+    bool Incomplete)
+{
+    /// <summary>The row of a budget's current window, so a listing of statuses writes the same fields as the replay report.</summary>
+    public static BudgetWindowReport Of(BudgetStatus status) => new(status.Name, status.WindowStart.ToUnixTimeMilliseconds(),
+        status.WindowEnd == DateTimeOffset.MaxValue ? BudgetWindows.EndOfTimeMs : status.WindowEnd.ToUnixTimeMilliseconds(), status.SpentMicros, status.LimitMicros,
+        status.ThresholdsCrossed, status.Incomplete);
+}
 
 /// <summary>What a store gives the evaluator at start, so a restart neither resets a budget nor repeats a crossing.</summary>
 /// <param name="Crossed">Thresholds already recorded, by budget name and window start (only crossings of the budget's current definition).</param>

@@ -50,11 +50,12 @@ internal static class UsageReportJson
     }
 
     /// <summary>
-    /// The <c>budgets</c> array: one object per budget and window that saw spend, in time order (<c>name</c>,
-    /// <c>window_start</c> and <c>window_end</c> in ISO 8601 UTC, <c>spent_micros</c>, <c>limit_micros</c>,
-    /// <c>thresholds_crossed</c>, <c>incomplete</c>), then the <c>budget_evaluation</c> counters.
+    /// The <c>budgets</c> array: one object per budget window (<c>name</c>, <c>window_start</c> and <c>window_end</c> in
+    /// ISO 8601 UTC, <c>spent_micros</c>, <c>limit_micros</c>, <c>thresholds_crossed</c>, <c>incomplete</c>). Replay
+    /// writes every window that saw spend; a list of the current windows maps each <see cref="BudgetStatus"/> with
+    /// <see cref="BudgetWindowReport.Of"/>.
     /// </summary>
-    public static void WriteBudgets(Utf8JsonWriter w, IReadOnlyList<BudgetWindowReport> windows, BudgetCounters counters)
+    public static void WriteBudgets(Utf8JsonWriter w, IEnumerable<BudgetWindowReport> windows)
     {
         w.WriteStartArray("budgets");
         foreach (var b in windows)
@@ -72,6 +73,11 @@ internal static class UsageReportJson
             w.WriteEndObject();
         }
         w.WriteEndArray();
+    }
+
+    /// <summary>The <c>budget_evaluation</c> object: the budgets' counters since start.</summary>
+    public static void WriteBudgetEvaluation(Utf8JsonWriter w, BudgetCounters counters)
+    {
         w.WriteStartObject("budget_evaluation");
         foreach (var (name, value) in counters.Named()) w.WriteNumber(name, value);
         w.WriteEndObject();

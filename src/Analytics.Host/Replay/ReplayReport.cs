@@ -40,7 +40,11 @@ internal sealed record ReplayReport
         UsageReportJson.WriteBreakdowns(w, Stats);
         if (Stats.Sync is { } sync) UsageReportJson.WriteSync(w, sync);
         if (Store is { } store) UsageReportJson.WriteStore(w, store);
-        if (Budgets is { } budgets && BudgetCounters is { } counters) UsageReportJson.WriteBudgets(w, budgets, counters);
+        if (Budgets is { } budgets && BudgetCounters is { } counters)
+        {
+            UsageReportJson.WriteBudgets(w, budgets);
+            UsageReportJson.WriteBudgetEvaluation(w, counters);
+        }
     });
 
     /// <summary>Readable table: totals, models by cost, providers, agents.</summary>

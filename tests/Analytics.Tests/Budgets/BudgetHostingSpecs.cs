@@ -153,6 +153,9 @@ public sealed class BudgetHostingSpecs : IDisposable
         Assert.Equal(350_000, budgets.Get("everything")!.SpentMicros);
         Assert.Equal(Monday, budgets.Get("anthropic")!.WindowStart);
         Assert.Equal(Monday.AddDays(7), budgets.Get("anthropic")!.WindowEnd);
+        // The row a listing of current windows writes (the replay report's fields).
+        Assert.Equal(new BudgetWindowReport("alpha", Monday.ToUnixTimeMilliseconds(), Monday.AddDays(1).ToUnixTimeMilliseconds(), 250_000, 1_000_000, [], false),
+            BudgetWindowReport.Of(budgets.Get("alpha")!) with { ThresholdsCrossed = [] });
 
         gauge.RecordObservableInstruments();
         var measured = gauge.GetMeasurementSnapshot().ToDictionary(m => (string)m.Tags[UsageInstruments.BudgetName]!, m => m.Value);
