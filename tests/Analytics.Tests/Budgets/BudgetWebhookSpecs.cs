@@ -7,6 +7,7 @@ using Analytics.Tests.Sync;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging.Abstractions;
 using static Analytics.Tests.Budgets.BudgetTestHost;
 
 namespace Analytics.Tests.Budgets;
@@ -77,6 +78,44 @@ public sealed class BudgetWebhookSpecs
             Assert.True(logs.Contains("threshold events posted to http://***@127.0.0.1"), "the start log names the webhook without its credentials");
             var counters = running.Counters;
             Assert.Equal((2L, 2L, 0L, 0L), (counters.WebhookDelivered, counters.WebhookRetries, counters.WebhookGivenUp, counters.WebhookRefused));
+        }
+        finally
+        {
+            await LoopbackApp.StopAsync(app);
+        }
+    }
+
+    [Fact]
+    public async Task A_refusal_is_not_retried_and_a_receiver_that_stays_down_is_given_up_on_at_shutdown()
+    {
+        var refusals = 0;
+        var downs = 0;
+        var (app, baseUrl) = await LoopbackApp.StartAsync(web =>
+        {
+            web.MapPost("/refuse", () => { Interlocked.Increment(ref refusals); return Results.StatusCode(400); });
+            web.MapPost("/down", () => { Interlocked.Increment(ref downs); return Results.StatusCode(503); });
+        });
+        try
+        {
+            var clients = new ServiceCollection().AddBudgets().BuildServiceProvider().GetRequiredService<IHttpClientFactory>();
+            var options = new BudgetsOptions { WebhookRetryDelay = TimeSpan.FromMilliseconds(10), WebhookMaxRetryDelay = TimeSpan.FromMilliseconds(20) };
+            var budget = new BudgetDefinition("b", BudgetScope.Model, "gpt-4o", BudgetWindow.Hour, 100, [100]);
+            var crossing = new BudgetCrossing(budget, 0, 3_600_000, 100, 120, Guid.NewGuid().ToString("D"), 1);
+
+            var refused = new BudgetWebhook(new Uri(baseUrl + "/refuse"), options, clients, TimeProvider.System, NullLogger.Instance);
+            refused.Start();
+            refused.Offer(crossing);
+            await refused.StopAsync(TimeSpan.FromSeconds(10)); // posts what is queued, then ends
+
+            var down = new BudgetWebhook(new Uri(baseUrl + "/down"), options, clients, TimeProvider.System, NullLogger.Instance);
+            down.Start();
+            down.Offer(crossing);
+            await down.StopAsync(TimeSpan.FromMilliseconds(300));
+
+            Assert.Equal((1, 1L, 0L, 0L), (refusals, refused.Refused, refused.Delivered, refused.Retries));
+            Assert.Equal((1L, 0L, 0L), (down.GivenUp, down.Delivered, down.Refused));
+            Assert.True(downs >= 2, $"503 is retried until the shutdown (attempts: {downs})");
+            Assert.InRange(down.Retries, downs - 1, downs); // the shutdown may cancel the wait after a retry was counted, before its attempt
         }
         finally
         {
