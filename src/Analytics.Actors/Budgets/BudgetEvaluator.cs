@@ -106,9 +106,6 @@ internal sealed class BudgetEvaluator
         }
     }
 
-    /// <summary>The budgets, in the order statuses are published.</summary>
-    public IReadOnlyList<BudgetDefinition> Budgets => Array.ConvertAll(_all, s => s.Definition);
-
     /// <summary>Completed requests evaluated.</summary>
     public long Evaluated => Volatile.Read(ref _evaluated);
 
