@@ -12,7 +12,8 @@ namespace Analytics.Actors.Health;
 /// answering a ping within <see cref="HealthOptions.PumpTimeout"/>). Degraded, with one line per reason under
 /// <c>reasons</c> in the result data, when events were dropped (ring, sync queue, store queue) within
 /// <see cref="HealthOptions.DropWindow"/>, sync was refused with 401, the sync backlog or the store queue is above its
-/// threshold, or the store cannot write. The data also carries the counters the verdict was made from.
+/// threshold, the store cannot write, or budget requests were not evaluated (the budget queue was full). The data also
+/// carries the counters the verdict was made from.
 /// </summary>
 /// <remarks>
 /// One instance per host (a singleton): it remembers when each drop count last grew, so "dropped recently" means within
@@ -25,12 +26,15 @@ internal sealed class UsageAnalyticsHealthCheck : IHealthCheck
     private readonly SyncStatus? _sync;
     private readonly StoreSignalsSource? _store;
     private readonly TimeProvider _time;
-    private readonly DropTracker _ringDrops = new(), _syncDrops = new(), _storeDrops = new();
+    private readonly IBudgetStatus? _budgets;
+    private readonly DropTracker _ringDrops = new(), _syncDrops = new(), _storeDrops = new(), _budgetDrops = new();
     private readonly object _gate = new();
     private long _pings;
 
-    public UsageAnalyticsHealthCheck(UsageAnalyticsRuntime? runtime, Func<UsageRecorder?> recorder, SyncStatus? sync, StoreSignalsSource? store, TimeProvider? time)
+    public UsageAnalyticsHealthCheck(UsageAnalyticsRuntime? runtime, Func<UsageRecorder?> recorder, SyncStatus? sync, StoreSignalsSource? store, TimeProvider? time,
+        IBudgetStatus? budgets = null)
     {
+        _budgets = budgets;
         _runtime = runtime;
         _recorder = recorder;
         _sync = sync;
@@ -56,8 +60,10 @@ internal sealed class UsageAnalyticsHealthCheck : IHealthCheck
 
         var sync = _sync?.Current;
         var store = _store?.Read();
-        var reasons = Reasons(health, recorder, sync, store);
+        var budgets = _budgets is { Enabled: true } b ? b : null;
+        var reasons = Reasons(health, recorder, sync, store, budgets);
         var data = Counters(recorder, sync, store);
+        if (budgets is not null) data["budget_not_evaluated"] = budgets.UnevaluatedRequests;
         if (reasons.Count == 0) return HealthCheckResult.Healthy("Usage analytics is running.", data);
         data["reasons"] = reasons.ToArray();
         return HealthCheckResult.Degraded(string.Join("; ", reasons), data: data);
@@ -78,7 +84,7 @@ internal sealed class UsageAnalyticsHealthCheck : IHealthCheck
         }
     }
 
-    private List<string> Reasons(HealthOptions health, UsageRecorder recorder, SyncCounters? sync, StoreSignals? store)
+    private List<string> Reasons(HealthOptions health, UsageRecorder recorder, SyncCounters? sync, StoreSignals? store, IBudgetStatus? budgets)
     {
         var c = CultureInfo.InvariantCulture;
         var reasons = new List<string>();
@@ -91,6 +97,8 @@ internal sealed class UsageAnalyticsHealthCheck : IHealthCheck
                 reasons.Add(string.Create(c, $"events were not synced because the sync queue was full ({sync.SyncDropped} since start)"));
             if (store is { } s && _storeDrops.GrewWithin(s.Dropped, now, health.DropWindow))
                 reasons.Add(string.Create(c, $"events were not stored because the store queue was full ({s.Dropped} since start)"));
+            if (budgets is not null && _budgetDrops.GrewWithin(budgets.UnevaluatedRequests, now, health.DropWindow))
+                reasons.Add(string.Create(c, $"requests were not counted in budgets because the budget queue was full ({budgets.UnevaluatedRequests} since start): their statuses say incomplete"));
         }
         if (sync is { Unauthorized: > 0 })
             reasons.Add(string.Create(c, $"sync was refused with 401 ({sync.Unauthorized} events rejected): fix {AnalyticsOptions.SectionName}:Sync:Token and restart"));

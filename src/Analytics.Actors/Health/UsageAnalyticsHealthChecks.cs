@@ -37,7 +37,8 @@ public static class UsageAnalyticsHealthChecks
             () => sp.GetService<UsageAnalyticsRuntime>() is null ? null : sp.GetService<UsageRecorder>(),
             sp.GetService<SyncStatus>(),
             sp.GetService<StoreSignalsSource>(),
-            sp.GetService<TimeProvider>()));
+            sp.GetService<TimeProvider>(),
+            sp.GetService<IBudgetStatus>()));
         return builder.Add(new HealthCheckRegistration(name, sp => sp.GetRequiredService<UsageAnalyticsHealthCheck>(), failureStatus: null, tags ?? DefaultTags));
     }
 }

@@ -1,6 +1,7 @@
 using Akka.Actor;
 using Akka.Hosting;
 using Akka.Hosting.Logging;
+using Analytics.Actors.Budgets;
 using Analytics.Actors.Hosting;
 using Analytics.Actors.Metrics;
 using Analytics.Actors.Pricing;
@@ -28,9 +29,10 @@ public static class AnalyticsHostingExtensions
     /// <summary>
     /// Binds <see cref="AnalyticsOptions"/> from the <c>Analytics</c> section of <paramref name="configuration"/>
     /// (unknown keys are errors, so a typo fails loudly), validates them when the host starts, and registers the
-    /// <see cref="UsageRecorder"/>, <see cref="IUsageStats"/>, <see cref="SyncStatus"/>, <see cref="IUsageStore"/>, the price catalog, a
-    /// <see cref="TimeProvider"/> and the meter factory the <c>Analytics.Usage</c> meter is created with. The host then fails
-    /// to start unless an actor system runs <c>WithUsageAnalytics()</c>.
+    /// <see cref="UsageRecorder"/>, <see cref="IUsageStats"/>, <see cref="SyncStatus"/>, <see cref="IUsageStore"/>, <see cref="IBudgetStatus"/>, the
+    /// price catalog, a <see cref="TimeProvider"/> and the meter factory the <c>Analytics.Usage</c> meter is created with. The host
+    /// then fails to start unless an actor system runs <c>WithUsageAnalytics()</c>. The children of <c>Analytics:Budgets</c>
+    /// are budget names, except <c>Webhook</c>.
     /// </summary>
     /// <param name="services">The services.</param>
     /// <param name="configuration">The root configuration (the one holding the <c>Analytics</c> section).</param>
@@ -38,8 +40,10 @@ public static class AnalyticsHostingExtensions
     public static IServiceCollection AddUsageAnalytics(this IServiceCollection services, IConfiguration configuration)
     {
         ArgumentNullException.ThrowIfNull(configuration);
+        var section = configuration.GetSection(AnalyticsOptions.SectionName);
         services.AddOptions<AnalyticsOptions>()
-            .Bind(configuration.GetSection(AnalyticsOptions.SectionName), o => o.ErrorOnUnknownConfiguration = true)
+            .Bind(BudgetsBinding.WithoutBudgets(section), o => o.ErrorOnUnknownConfiguration = true)
+            .Configure(o => BudgetsBinding.Bind(section.GetSection(BudgetsBinding.SectionName), o.Budgets))
             .ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<AnalyticsOptions>, AnalyticsOptionsValidator>());
         services.TryAddSingleton(TimeProvider.System);
@@ -47,6 +51,7 @@ public static class AnalyticsHostingExtensions
         services.AddSync();
         services.AddStore();
         services.AddUsageMetrics();
+        services.AddBudgets();
         services.TryAddSingleton<UsageAnalyticsRuntime>();
         services.TryAddSingleton(sp => sp.GetRequiredService<UsageAnalyticsRuntime>().GetRecorder(sp.GetRequiredService<IOptions<AnalyticsOptions>>().Value));
         services.TryAddSingleton<IUsageStats, UsageStatsService>();
@@ -106,7 +111,8 @@ public static class AnalyticsHostingExtensions
             // With a store, sync reads the ledger (the outbox feed) instead of a queue of its own.
             var outbox = StoreRegistration.Start(system, registry, resolver, options, recorder);
             var syncCounters = SyncRegistration.Start(system, registry, resolver, options, recorder, outbox);
-            MetricsRegistration.Start(system, resolver, options, recorder);
+            var metrics = MetricsRegistration.Start(system, resolver, options, recorder);
+            BudgetRegistration.Start(system, registry, resolver, options, recorder, metrics);
             var pump = system.ActorOf(IngressPumpActor.CreateProps(recorder, catalog, options, time, syncCounters), "usage-analytics");
             registry.Register<IngressPumpActor>(pump);
             registry.Register<AnalyticsCoordinator>(pump);

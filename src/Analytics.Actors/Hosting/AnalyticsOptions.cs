@@ -63,6 +63,7 @@ public sealed class AnalyticsOptions
 
     /// <summary>The durable ledger (<c>Analytics:Store</c>); off until a path is set.</summary>
     public StoreOptions Store { get; set; } = new();
+
     /// <summary>The <c>Analytics.Usage</c> meter's settings (<c>Analytics:Metrics</c>).</summary>
     public MetricsOptions Metrics { get; set; } = new();
 
@@ -71,6 +72,11 @@ public sealed class AnalyticsOptions
 
     /// <summary>The HTTP service's ingest and stats endpoints (<c>Analytics:Ingest</c>): API keys, body limit, waits.</summary>
     public IngestOptions Ingest { get; set; } = new();
+    /// <summary>
+    /// Spend budgets (<c>Analytics:Budgets:&lt;name&gt;</c>) and their webhook (<c>Analytics:Budgets:Webhook</c>). Default
+    /// none: no evaluator runs and nothing is paid for.
+    /// </summary>
+    public BudgetsOptions Budgets { get; set; } = new();
 
     /// <summary>Returns a copy, so callers can tweak options without touching a shared instance.</summary>
     /// <returns>A member-wise copy.</returns>
@@ -83,6 +89,7 @@ public sealed class AnalyticsOptions
         copy.Metrics = Metrics.Clone();
         copy.Health = Health.Clone();
         copy.Ingest = Ingest.Clone();
+        copy.Budgets = (Budgets ?? new BudgetsOptions()).Clone();
         return copy;
     }
 }

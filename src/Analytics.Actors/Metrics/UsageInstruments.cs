@@ -41,6 +41,7 @@ internal static class UsageInstruments
     public const string StoreQueued = "analytics.usage.store.queued";
     public const string MetricsDropped = "analytics.usage.metrics.dropped";
     public const string MetricsAgentOverflow = "analytics.usage.metrics.agent_overflow";
+    public const string BudgetSpend = "analytics.usage.budget.spend";
 
     // Attributes.
     public const string OperationName = "gen_ai.operation.name";
@@ -50,6 +51,8 @@ internal static class UsageInstruments
     public const string AgentId = "gen_ai.agent.id";
     public const string ErrorType = "error.type";
     public const string Outcome = "analytics.request.outcome";
+    public const string BudgetName = "analytics.budget.name";
+    public const string BudgetWindow = "analytics.budget.window";
 
     /// <summary>The operation every recorded request is: a chat completion.</summary>
     public const string Chat = "chat";

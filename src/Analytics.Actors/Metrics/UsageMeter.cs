@@ -165,6 +165,26 @@ internal sealed class UsageMeter
         return Other;
     }
 
+    /// <summary>
+    /// Adds the budget gauge: each budget's spend in its current window, in USD, tagged with its name and window kind.
+    /// Read from <paramref name="statuses"/> at collection time.
+    /// </summary>
+    public void ObserveBudgets(Func<IReadOnlyList<BudgetStatus>> statuses)
+        => Meter.CreateObservableGauge(BudgetSpend, () => MeasureBudgets(statuses()), "USD",
+            "Spend of each budget (Analytics:Budgets) in its current window; the limit is the budget's LimitUsd.");
+
+    private static IEnumerable<Measurement<double>> MeasureBudgets(IReadOnlyList<BudgetStatus> statuses)
+    {
+        var measurements = new Measurement<double>[statuses.Count];
+        for (var i = 0; i < measurements.Length; i++)
+        {
+            var s = statuses[i];
+            measurements[i] = new Measurement<double>(s.SpentMicros / MicrosPerDollar,
+                new KeyValuePair<string, object?>(UsageInstruments.BudgetName, s.Name), new KeyValuePair<string, object?>(UsageInstruments.BudgetWindow, s.Window.ToString().ToLowerInvariant()));
+        }
+        return measurements;
+    }
+
     private void ObserveSync(string name, SyncStatus sync, Func<SyncCounters, long> read, string description)
         => Meter.CreateObservableCounter(name, () => Observe(sync.Current, read), "{event}", description);
 

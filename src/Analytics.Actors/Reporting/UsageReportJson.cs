@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Analytics.Actors.Budgets;
 using Analytics.Actors.UsageLog;
 using Analytics.Contracts;
 
@@ -74,6 +75,40 @@ internal static class UsageReportJson
         w.WriteNumber("failed", store.Failed);
         w.WriteNumber("store_dropped", store.StoreDropped);
         w.WriteNumber("pending", store.Pending);
+        w.WriteEndObject();
+    }
+
+    /// <summary>
+    /// The <c>budgets</c> array: one object per budget window (<c>name</c>, <c>window_start</c> and <c>window_end</c> in
+    /// ISO 8601 UTC, <c>spent_micros</c>, <c>limit_micros</c>, <c>thresholds_crossed</c>, <c>incomplete</c>). Replay
+    /// writes every window that saw spend; a list of the current windows maps each <see cref="BudgetStatus"/> with
+    /// <see cref="BudgetWindowReport.Of"/>.
+    /// </summary>
+    public static void WriteBudgets(Utf8JsonWriter w, IEnumerable<BudgetWindowReport> windows)
+    {
+        w.WriteStartArray("budgets");
+        foreach (var b in windows)
+        {
+            w.WriteStartObject();
+            w.WriteString("name", Text.WithoutUnpairedSurrogates(b.Name));
+            w.WriteString("window_start", BudgetWindows.Iso(b.WindowStartMs));
+            w.WriteString("window_end", BudgetWindows.Iso(b.WindowEndMs));
+            w.WriteNumber("spent_micros", b.SpentMicros);
+            w.WriteNumber("limit_micros", b.LimitMicros);
+            w.WriteStartArray("thresholds_crossed");
+            foreach (var t in b.ThresholdsCrossed) w.WriteNumberValue(t);
+            w.WriteEndArray();
+            w.WriteBoolean("incomplete", b.Incomplete);
+            w.WriteEndObject();
+        }
+        w.WriteEndArray();
+    }
+
+    /// <summary>The <c>budget_evaluation</c> object: the budgets' counters since start.</summary>
+    public static void WriteBudgetEvaluation(Utf8JsonWriter w, BudgetCounters counters)
+    {
+        w.WriteStartObject("budget_evaluation");
+        foreach (var (name, value) in counters.Named()) w.WriteNumber(name, value);
         w.WriteEndObject();
     }
 

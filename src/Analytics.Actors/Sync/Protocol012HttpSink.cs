@@ -271,31 +271,8 @@ internal sealed class Protocol012HttpSink : ISyncSink
     }
 
     private ResiliencePipeline<Attempt> BuildPipeline(SyncOptions options, TimeProvider time) =>
-        new ResiliencePipelineBuilder<Attempt> { TimeProvider = time }
-            .AddTimeout(options.RetryBudget) // outermost: the whole life of one event, waits included
-            .AddRetry(new RetryStrategyOptions<Attempt>
-            {
-                MaxRetryAttempts = int.MaxValue, // bounded by the budget, not by a count
-                BackoffType = DelayBackoffType.Exponential,
-                UseJitter = true,
-                Delay = options.RetryDelay,
-                MaxDelay = options.MaxRetryDelay,
-                ShouldHandle = args => ValueTask.FromResult(args.Outcome switch
-                {
-                    { Exception: HttpRequestException or IOException or TimeoutRejectedException } => true,
-                    { Result: { } a } when IsTransient(a.Status) => RetryFitsBudget(args.Context, a.RetryAfter),
-                    _ => false,
-                }),
-                // The server's Retry-After wins over the computed back-off (null keeps the back-off).
-                DelayGenerator = args => ValueTask.FromResult(args.Outcome.Result?.RetryAfter),
-                OnRetry = _ =>
-                {
-                    _metrics.CountRetry();
-                    return ValueTask.CompletedTask;
-                },
-            })
-            .AddTimeout(options.Timeout) // innermost: one attempt, response body included
-            .Build();
+        HttpRetry.Pipeline<Attempt>(time, options.RetryBudget, options.RetryDelay, options.MaxRetryDelay, options.Timeout,
+            (a, context) => IsTransient(a.Status) && RetryFitsBudget(context, a.RetryAfter), a => a.RetryAfter, _metrics.CountRetry);
 
     private bool RetryFitsBudget(ResilienceContext context, TimeSpan? retryAfter)
     {
@@ -303,18 +280,9 @@ internal sealed class Protocol012HttpSink : ISyncSink
         return _time.GetElapsedTime(started) + wait < _budget;
     }
 
-    /// <summary>
-    /// The server's wait, or null to keep the computed back-off. A zero, negative or already-past wait (a clock
-    /// ahead of the server's) is null too: taken as given it would re-post with no delay at all, a tight loop
-    /// for the whole retry budget, where the protocol asks for back-off.
-    /// </summary>
-    private TimeSpan? RetryAfter(RetryConditionHeaderValue? header)
-    {
-        TimeSpan? wait = header?.Delta ?? (header?.Date is { } date ? date - _time.GetUtcNow() : null);
-        return wait > TimeSpan.Zero ? wait : null;
-    }
+    private TimeSpan? RetryAfter(RetryConditionHeaderValue? header) => HttpRetry.RetryAfter(header, _time);
 
-    internal static bool IsTransient(int status) => status is 408 or 429 or >= 500 and < 600;
+    internal static bool IsTransient(int status) => HttpRetry.IsTransient(status);
 
     private enum EventResult
     {

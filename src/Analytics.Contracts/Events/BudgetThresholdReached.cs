@@ -1,6 +1,10 @@
 namespace Analytics.Contracts;
 
-/// <summary>A budget crossed a threshold. Stays local: Protocol 012 does not accept it.</summary>
+/// <summary>
+/// A budget crossed a threshold. Recorded once per threshold per window by the budget evaluator (configured under
+/// <c>Analytics:Budgets</c>), or by a caller through <c>RecordBudgetThreshold</c>. Stays local: Protocol 012 does not
+/// accept it.
+/// </summary>
 public sealed record BudgetThresholdReached : AnalyticsEvent
 {
     /// <inheritdoc />
@@ -14,4 +18,10 @@ public sealed record BudgetThresholdReached : AnalyticsEvent
 
     /// <summary>The budget in microdollars.</summary>
     public long BudgetMicros { get; init; }
+
+    /// <summary>The name of the configured budget that crossed the threshold, or null when a caller recorded the event itself.</summary>
+    public string? BudgetName { get; init; }
+
+    /// <summary>Start of the budget's window the spend belongs to (Unix milliseconds, UTC), or 0 when not known.</summary>
+    public long WindowStartMs { get; init; }
 }

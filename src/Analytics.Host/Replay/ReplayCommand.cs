@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using Analytics.Actors;
+using Analytics.Actors.Budgets;
 using Analytics.Actors.Store;
 using Analytics.Actors.UsageLog;
 using Analytics.Contracts;
@@ -96,6 +97,7 @@ internal static class ReplayCommand
         var recorder = host.Services.GetRequiredService<UsageRecorder>();
         var sync = host.Services.GetService<SyncStatus>() is { Enabled: true } status ? status : null;
         var store = host.Services.GetRequiredService<StoreRuntime>().Current;
+        var budgets = host.Services.GetRequiredService<BudgetRuntime>().Current;
         var run = new Progress();
         signals?.Describe(() => run.LeftUndelivered(recorder, sync));
 
@@ -116,6 +118,8 @@ internal static class ReplayCommand
                     var entry = UsageLogParser.Parse(line.Bytes.Span, out error);
                     // A replay exists to store the whole log: it waits for room in the store queue as it does for the ring.
                     if (entry is not null && store is not null) await StoreRoom.WaitAsync(store, recorder);
+                    // And in the budget queue: a budget judged on part of the log would report wrong crossings.
+                    while (entry is not null && budgets is not null && !budgets.HasRoom(recorder.PendingCount + 1)) await Task.Delay(1, stopping);
                     if (entry is not null && await RecordAsync(recorder, sync, entry, e => error = e, stopping)) run.Recorded++;
                 }
                 // Counted only once handled: a line cut short by a signal is neither recorded nor skipped, and not read.
@@ -149,6 +153,8 @@ internal static class ReplayCommand
         UsageStats? stats = null;
         try
         {
+            // The threshold events of the log's last requests enter the ring before the stats are asked, so they count.
+            if (budgets is not null) await budgets.WhenEvaluatedAsync();
             stats = await host.Services.GetRequiredService<IUsageStats>().GetAsync();
         }
         catch (Exception e) when (e is TimeoutException or InvalidOperationException)
@@ -170,6 +176,8 @@ internal static class ReplayCommand
             {
                 Source = command.LogPath, Lines = run.Lines, Recorded = run.Recorded, SkippedLines = run.Skipped, Stats = stats,
                 Store = host.Services.GetRequiredService<IUsageStore>().Counters,
+                Budgets = budgets?.Windows(),
+                BudgetCounters = budgets?.Counters,
             };
             await stdout.WriteLineAsync(command.Format == "json" ? report.ToJson() : report.ToTable());
         }

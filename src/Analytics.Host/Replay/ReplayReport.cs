@@ -1,6 +1,8 @@
 using System.Globalization;
 using System.Text;
+using Analytics.Actors.Budgets;
 using Analytics.Actors.Reporting;
+using Analytics.Actors.UsageLog;
 using Analytics.Contracts;
 
 namespace Analytics.Host.Replay;
@@ -17,6 +19,12 @@ internal sealed record ReplayReport
     /// <summary>The store's counters after the flush, or null when the store is off.</summary>
     public StoreCounters? Store { get; init; }
 
+    /// <summary>Every budget window that saw spend, in time order, or null when no budget is configured.</summary>
+    public IReadOnlyList<BudgetWindowReport>? Budgets { get; init; }
+
+    /// <summary>The budgets' counters after the stop, or null when no budget is configured.</summary>
+    public BudgetCounters? BudgetCounters { get; init; }
+
     /// <summary>
     /// Writes the report as one JSON object, snake_case. Field names are a contract (scripts read them):
     /// add fields, never rename them.
@@ -32,6 +40,11 @@ internal sealed record ReplayReport
         UsageReportJson.WriteBreakdowns(w, Stats);
         if (Stats.Sync is { } sync) UsageReportJson.WriteSync(w, sync);
         if (Store is { } store) UsageReportJson.WriteStore(w, store);
+        if (Budgets is { } budgets && BudgetCounters is { } counters)
+        {
+            UsageReportJson.WriteBudgets(w, budgets);
+            UsageReportJson.WriteBudgetEvaluation(w, counters);
+        }
     });
 
     /// <summary>Readable table: totals, models by cost, providers, agents.</summary>
@@ -47,6 +60,21 @@ internal sealed record ReplayReport
         {
             sb.AppendLine();
             sb.AppendLine(c, $"Store: {st.Inserted:N0} inserted, {st.Duplicates:N0} duplicates, {st.Expired:N0} expired, {st.Failed:N0} failed, {st.StoreDropped:N0} store-dropped");
+        }
+        if (Budgets is { } budgets && BudgetCounters is { } bc)
+        {
+            sb.AppendLine();
+            sb.AppendLine(c, $"Budgets: {bc.Evaluated:N0} requests evaluated, {bc.Dropped:N0} not evaluated (queue full), {bc.Crossings:N0} thresholds crossed in this run");
+            var width = Math.Max("budget".Length, budgets.Count == 0 ? 0 : budgets.Max(b => Math.Min(Text.Printable(b.Name).Length, 40)));
+            sb.AppendLine(c, $"{"budget".PadRight(width)}  {"window_start",-20} {"spent_usd",16} {"limit_usd",16} {"percent",8}  thresholds_crossed");
+            foreach (var b in budgets)
+            {
+                var name = Text.Printable(b.Name);
+                if (name.Length > 40) name = name[..Text.CutAt(name, 37)] + "...";
+                var percent = b.SpentMicros * 100d / b.LimitMicros;
+                sb.AppendLine(c, $"{name.PadRight(width)}  {BudgetWindows.Iso(b.WindowStartMs),-20} {b.SpentMicros / 1_000_000m,16:N6} {b.LimitMicros / 1_000_000m,16:N6} {percent,7:N1}%  " +
+                                 $"{(b.ThresholdsCrossed.IsEmpty ? "-" : string.Join(", ", b.ThresholdsCrossed))}{(b.Incomplete ? " (incomplete)" : "")}");
+            }
         }
         if (Stats.Sync is { } s)
         {

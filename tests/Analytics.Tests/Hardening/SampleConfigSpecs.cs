@@ -59,6 +59,8 @@ public sealed partial class SampleConfigSpecs
         Assert.Contains("Analytics:Sync:RetryBudget", keys);
         Assert.Contains("Analytics:Ingest:MaxBodyBytes", keys);
         Assert.Contains("Analytics:Ingest:RoomWait", keys);
+        Assert.Contains("Analytics:Budgets:all-daily:LimitUsd", keys);
+        Assert.Contains("Analytics:Budgets:all-daily:Thresholds", keys);
         Assert.True(keys.Count >= 15, string.Join(", ", keys));
     }
 
@@ -72,10 +74,13 @@ public sealed partial class SampleConfigSpecs
         if (checkBelow) Assert.NotEmpty(Problems(key, Step(min, -1)));
     }
 
+    // Integers step by 1, durations (they hold ':') by a millisecond, amounts in USD (a '.' and no ':') by a microdollar.
     private static string Step(string value, int direction) =>
         long.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out var n)
             ? (n + direction).ToString(CultureInfo.InvariantCulture)
-            : (TimeSpan.Parse(value, CultureInfo.InvariantCulture) + TimeSpan.FromMilliseconds(direction)).ToString("c", CultureInfo.InvariantCulture);
+            : !value.Contains(':') && decimal.TryParse(value, NumberStyles.Number, CultureInfo.InvariantCulture, out var usd)
+                ? (usd + direction * 0.000001m).ToString(CultureInfo.InvariantCulture)
+                : (TimeSpan.Parse(value, CultureInfo.InvariantCulture) + TimeSpan.FromMilliseconds(direction)).ToString("c", CultureInfo.InvariantCulture);
 
     /// <summary>The validator's complaints about <paramref name="key"/> when it alone is set to <paramref name="value"/>.</summary>
     private static List<string> Problems(string key, string value)
@@ -92,12 +97,25 @@ public sealed partial class SampleConfigSpecs
         }
         // Store settings likewise are checked only when the store is on.
         if (key.StartsWith("Analytics:Store:", StringComparison.Ordinal)) settings.TryAdd("Analytics:Store:Path", SyncTestSupport.TempFile("sample.db"));
-        var options = new ConfigurationBuilder().AddInMemoryCollection(settings).Build().GetSection("Analytics").Get<AnalyticsOptions>()!;
+        if (key.StartsWith("Analytics:Budgets:", StringComparison.Ordinal))
+        {
+            // A budget needs a scope and a limit; a list (Thresholds) is set through its first item.
+            var budget = key[..key.LastIndexOf(':')];
+            settings.TryAdd($"{budget}:Agent", "*");
+            settings.TryAdd($"{budget}:LimitUsd", "1");
+            if (key.EndsWith(":Thresholds", StringComparison.Ordinal))
+            {
+                settings.Remove(key);
+                settings[key + ":0"] = value;
+                key += ":0";
+            }
+        }
+        var options = Analytics.Actors.Budgets.BudgetsBinding.Bind(new ConfigurationBuilder().AddInMemoryCollection(settings).Build().GetSection("Analytics"));
         var result = new AnalyticsOptionsValidator().Validate(null, options);
         return result.Failed ? result.Failures!.Where(f => f.StartsWith(key + " ", StringComparison.Ordinal)).ToList() : [];
     }
 
-    [GeneratedRegex("""^"(\w+)":\s*\{$""")]
+    [GeneratedRegex("""^"([\w.-]+)":\s*\{$""")]
     private static partial Regex SectionStart();
 
     [GeneratedRegex("""^(?://\s*)?"(\w+)":\s*[^{]""")]

@@ -189,6 +189,44 @@ public sealed class UsageAnalyticsHealthCheckSpecs(ITestOutputHelper output) : T
 
     private sealed record StoreSignalsBox(StoreSignals Value);
 
+    [Fact]
+    public async Task Budget_requests_the_budget_queue_refused_degrade_it_for_the_drop_window()
+    {
+        Start();
+        var budgets = new StubBudgets();
+        var check = new UsageAnalyticsHealthCheck(_runtime, () => Recorder, _sync, _store, _time, budgets);
+
+        var quiet = await Run(check);
+        budgets.Unevaluated = 7;
+        var dropped = await Run(check);
+        _time.Advance(_options.Health.DropWindow);
+        var later = await Run(check);
+
+        Assert.Equal((HealthStatus.Healthy, 0L), (quiet.Status, (long)quiet.Data["budget_not_evaluated"]));
+        Assert.Equal(HealthStatus.Degraded, dropped.Status);
+        Assert.Contains(Reasons(dropped), r => r.StartsWith("requests were not counted in budgets because the budget queue was full (7 since start)", StringComparison.Ordinal));
+        Assert.Equal((HealthStatus.Healthy, 7L), (later.Status, (long)later.Data["budget_not_evaluated"]));
+    }
+
+    private sealed class StubBudgets : IBudgetStatus
+    {
+        public long Unevaluated { get; set; }
+
+        public bool Enabled => true;
+
+        public IReadOnlyList<BudgetStatus> All => [];
+
+        public long UnevaluatedRequests => Unevaluated;
+
+        public BudgetStatus? Get(string name) => null;
+
+        public IReadOnlyList<BudgetStatus> ForAgent(string agentId) => [];
+
+        public IReadOnlyList<BudgetStatus> ForModel(string model) => [];
+
+        public IReadOnlyList<BudgetStatus> ForProvider(string provider) => [];
+    }
+
     private sealed class BlockingActor : ReceiveActor
     {
         public BlockingActor(ManualResetEventSlim gate) => ReceiveAny(_ => gate.Wait());

@@ -204,6 +204,11 @@ public sealed class AnalyticsOptionsSpecs
         Assert.Equal(defaults.Ingest.MaxBodyBytes, bound.Ingest.MaxBodyBytes);
         Assert.Equal(defaults.Ingest.RoomWait, bound.Ingest.RoomWait);
         Assert.Equal(defaults.Ingest.RetryAfterSeconds, bound.Ingest.RetryAfterSeconds);
+        // The two example budgets, through the same binding as the host (Webhook beside their names stays commented out).
+        Assert.Equal(["all-daily", "support-bot-monthly"], bound.Budgets.Keys.Order());
+        Assert.Equal((BudgetWindow.Month, 1_500m, null), (bound.Budgets["support-bot-monthly"].Window, bound.Budgets["support-bot-monthly"].LimitUsd,
+            bound.Budgets["support-bot-monthly"].Thresholds));
+        Assert.Null(bound.Budgets.Webhook);
     }
 
     [Fact]
