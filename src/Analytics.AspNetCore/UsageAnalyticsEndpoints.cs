@@ -39,7 +39,7 @@ public static class UsageAnalyticsEndpoints
         ArgumentNullException.ThrowIfNull(services);
         services.TryAddSingleton(sp => new UsageAnalyticsService(sp.GetRequiredService<IOptions<AnalyticsOptions>>().Value, sp.GetRequiredService<UsageRecorder>(),
             sp.GetRequiredService<StoreRuntime>(), sp.GetRequiredService<IUsageStore>(), sp.GetRequiredService<IUsageStats>(), sp.GetRequiredService<SyncStatus>(),
-            sp.GetRequiredService<TimeProvider>()));
+            sp.GetRequiredService<IBudgetStatus>(), sp.GetRequiredService<TimeProvider>()));
         services.AddHostedService<KeyWarning>();
         services.AddHealthChecks().AddUsageAnalytics();
         services.AddOpenTelemetry().WithMetrics(metrics => metrics.AddMeter(UsageInstruments.MeterName).AddPrometheusExporter());
@@ -69,6 +69,7 @@ public static class UsageAnalyticsEndpoints
         var group = endpoints.MapGroup("");
         group.MapPost("/v1/events", (HttpContext c) => c.RequestServices.GetRequiredService<UsageAnalyticsService>().IngestAsync(c));
         group.MapGet("/v1/stats", (HttpContext c) => c.RequestServices.GetRequiredService<UsageAnalyticsService>().StatsAsync(c));
+        group.MapGet("/v1/budgets", (HttpContext c) => c.RequestServices.GetRequiredService<UsageAnalyticsService>().BudgetsAsync(c));
         group.MapPrometheusScrapingEndpoint("/metrics");
         group.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = r => r.Tags.Contains("live"), ResponseWriter = HealthJson.WriteAsync });
         group.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = r => r.Tags.Contains("ready"), ResponseWriter = HealthJson.WriteAsync });

@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Globalization;
 using System.Text.Json;
 using Analytics.Actors;
+using Analytics.Actors.Budgets;
 using Analytics.Actors.Reporting;
 using Analytics.Actors.Store;
 using Analytics.AspNetCore.Ingest;
@@ -21,11 +22,13 @@ internal sealed class UsageAnalyticsService
     private readonly IUsageStats _stats;
     private readonly UsageRecorder _recorder;
     private readonly SyncStatus _sync;
+    private readonly IBudgetStatus _budgets;
     private readonly TimeProvider _time;
 
     public UsageAnalyticsService(AnalyticsOptions options, UsageRecorder recorder, StoreRuntime storeRuntime, IUsageStore store, IUsageStats stats,
-        SyncStatus sync, TimeProvider time)
+        SyncStatus sync, IBudgetStatus budgets, TimeProvider time)
     {
+        _budgets = budgets;
         _options = options;
         _recorder = recorder;
         _store = store;
@@ -181,6 +184,39 @@ internal sealed class UsageAnalyticsService
         w.WriteEndObject();
         if (_store.Counters is { } store) UsageReportJson.WriteStore(w, store);
         if (_sync.Current is { } sync) UsageReportJson.WriteSync(w, sync);
+        // The dashboard reads only this endpoint, so the budgets' current windows ride along (as GET /v1/budgets has them).
+        if (_budgets.Enabled) WriteBudgets(w);
+    }
+
+    /// <summary>
+    /// <c>GET /v1/budgets</c>: every budget's current window in the replay report's <c>budgets</c> rows, plus how many
+    /// requests the evaluator could not take (their windows say <c>incomplete</c>). Same key rule as the other endpoints.
+    /// </summary>
+    public async Task BudgetsAsync(HttpContext context)
+    {
+        if (Gate.Refusal(context) is { } why)
+        {
+            await RefuseAsync(context, StatusCodes.Status401Unauthorized, why, count: false);
+            return;
+        }
+        var json = UsageReportJson.Object(w =>
+        {
+            w.WriteString("as_of", UsageWindow.Iso(_time.GetUtcNow()));
+            w.WriteBoolean("enabled", _budgets.Enabled);
+            WriteBudgets(w);
+        });
+        context.Response.StatusCode = StatusCodes.Status200OK;
+        context.Response.ContentType = "application/json; charset=utf-8";
+        context.Response.Headers.CacheControl = "no-store";
+        await context.Response.WriteAsync(json, context.RequestAborted);
+    }
+
+    private void WriteBudgets(Utf8JsonWriter w)
+    {
+        var rows = new List<BudgetWindowReport>(_budgets.All.Count);
+        foreach (var status in _budgets.All) rows.Add(BudgetWindowReport.Of(status));
+        UsageReportJson.WriteBudgets(w, rows);
+        w.WriteNumber("budget_not_evaluated", _budgets.UnevaluatedRequests);
     }
 
     /// <summary>The query string's window, with the <c>stats</c> command's rules and messages (parameter names without <c>--</c>).</summary>

@@ -13,7 +13,7 @@ internal static class ServiceSample
         builder.Services.AddAkka("my-gateway", akka => akka.WithUsageAnalytics());
         builder.Services.AddUsageAnalyticsEndpoints();   // handlers, health check, OpenTelemetry meter provider with the Prometheus exporter
         var app = builder.Build();
-        app.MapUsageAnalytics();                         // POST /v1/events, GET /v1/stats, /metrics, /health/live, /health/ready, /
+        app.MapUsageAnalytics();                         // POST /v1/events, GET /v1/stats, GET /v1/budgets, /metrics, /health/live, /health/ready, /
         app.Run();
     }
 }

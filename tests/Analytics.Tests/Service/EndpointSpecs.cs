@@ -116,4 +116,52 @@ public sealed class EndpointSpecs
             await Task.Delay(50);
         }
     }
+
+    [Fact]
+    public async Task Budgets_are_served_with_their_current_windows_and_ride_along_in_the_stats()
+    {
+        var now = DateTimeOffset.UtcNow;
+        await using var service = await ServiceHarness.StartAsync(new Dictionary<string, string?>
+        {
+            ["Analytics:Budgets:agent-a-daily:Agent"] = "a",
+            ["Analytics:Budgets:agent-a-daily:Window"] = "Day",
+            ["Analytics:Budgets:agent-a-daily:LimitUsd"] = "0.000100",
+            ["Analytics:Budgets:agent-a-daily:Thresholds:0"] = "50",
+            ["Analytics:Budgets:agent-a-daily:Thresholds:1"] = "100",
+        });
+        // 3 requests of agent a at 30 micros each today: 90 of 100 micros, past 50 %, short of 100 %; agent b's do not count.
+        var lines = Enumerable.Range(0, 5).Select(i => ServiceHarness.Line($"b-{i}", 10, model: "gpt-4o", agent: i < 3 ? "a" : "b", costMicros: 30,
+            timestampMs: now.ToUnixTimeMilliseconds()));
+        using (var response = await service.PostLinesAsync(lines)) Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+
+        // The evaluator runs off the pump: its status follows within the staleness the README states.
+        JsonElement budget = default;
+        for (var attempt = 0; attempt < 200; attempt++)
+        {
+            var listing = await ServiceHarness.JsonAsync(await service.Client.GetAsync("/v1/budgets"));
+            budget = Assert.Single(listing.GetProperty("budgets").EnumerateArray());
+            if (budget.GetProperty("spent_micros").GetInt64() == 90) break;
+            await Task.Delay(25);
+        }
+        Assert.Equal("agent-a-daily", budget.GetProperty("name").GetString());
+        Assert.Equal(90, budget.GetProperty("spent_micros").GetInt64());
+        Assert.Equal(100, budget.GetProperty("limit_micros").GetInt64());
+        Assert.Equal([50], budget.GetProperty("thresholds_crossed").EnumerateArray().Select(t => t.GetInt32()));
+        Assert.Equal(new DateTimeOffset(now.UtcDateTime.Date, TimeSpan.Zero), DateTimeOffset.Parse(budget.GetProperty("window_start").GetString()!));
+
+        var stats = await service.StatsAsync();
+        var inStats = Assert.Single(stats.GetProperty("budgets").EnumerateArray());
+        Assert.Equal(90, inStats.GetProperty("spent_micros").GetInt64());
+        Assert.Equal(0, stats.GetProperty("budget_not_evaluated").GetInt64());
+    }
+
+    [Fact]
+    public async Task Without_budgets_the_listing_is_empty_and_the_stats_carry_none()
+    {
+        await using var service = await ServiceHarness.StartAsync();
+        var listing = await ServiceHarness.JsonAsync(await service.Client.GetAsync("/v1/budgets"));
+        Assert.False(listing.GetProperty("enabled").GetBoolean());
+        Assert.Empty(listing.GetProperty("budgets").EnumerateArray());
+        Assert.False((await service.StatsAsync()).TryGetProperty("budgets", out _));
+    }
 }
