@@ -1,0 +1,107 @@
+using System.Collections.Immutable;
+using Akka.Actor;
+using Analytics.Contracts;
+
+namespace Analytics.Actors.Aggregation;
+
+/// <summary>
+/// Owns the rows of one breakdown (every model, every provider, or every agent): one <see cref="KeyAccumulator"/> per key
+/// and the immutable view of them that stats hand out. The pump tells it one <see cref="Fold"/> per drained batch that
+/// touched the breakdown, with one delta per key; when the pump asks for a report it answers with its view.
+/// </summary>
+/// <remarks>
+/// <para>One actor per breakdown, not per key: the pump sums a batch per key before handing it over, so an aggregator
+/// gets one message per batch however many keys and events the batch held, and a stats Ask waits for at most three
+/// answers (the design before issue 13 had an actor per key and an Ask waited for one round trip per changed key).</para>
+/// <para>The view is an <see cref="ImmutableDictionary{TKey,TValue}.Builder"/>: a report sets only the rows that changed
+/// since the previous report (once each, however many batches touched them), and
+/// <see cref="ImmutableDictionary{TKey,TValue}.Builder.ToImmutable"/> is O(1), so a report costs what changed, not the
+/// number of keys.</para>
+/// <para>It runs on the aggregators' own dispatcher (<see cref="AggregatorDispatcher"/>) unless the pump runs on the thread
+/// pool, so producers holding every thread-pool thread cannot starve it.</para>
+/// </remarks>
+internal sealed class AggregatorActor : UntypedActor
+{
+    private readonly StatsDimension _dimension;
+    private readonly List<KeyAccumulator> _changed = [];
+    private readonly ImmutableDictionary<string, UsageRow>.Builder _view = ImmutableDictionary.CreateBuilder<string, UsageRow>(StringComparer.Ordinal);
+    private KeyAccumulator?[] _rows = new KeyAccumulator?[16];
+
+    public AggregatorActor(StatsDimension dimension) => _dimension = dimension;
+
+    /// <summary>Props for the aggregator of <paramref name="dimension"/>.</summary>
+    /// <param name="dimension">The breakdown it owns.</param>
+    /// <param name="dispatcher">The dispatcher to run on, or null for the system's default.</param>
+    public static Props CreateProps(StatsDimension dimension, string? dispatcher)
+    {
+        var props = Props.Create(() => new AggregatorActor(dimension));
+        return dispatcher is null ? props : props.WithDispatcher(dispatcher);
+    }
+
+    /// <summary>The child name of the aggregator of <paramref name="dimension"/> under the pump: <c>model-aggregator</c>, ...</summary>
+    public static string Name(StatsDimension dimension) => $"{dimension.ToString().ToLowerInvariant()}-aggregator";
+
+    /// <summary>
+    /// One batch's share for this breakdown, and whether to answer with a <see cref="Folded"/>. The batch is handed over:
+    /// the sender no longer touches it, and the aggregator releases it when done.
+    /// </summary>
+    /// <param name="Sequence">Numbers the folds sent to this aggregator, 1, 2, ...; a report names the last one it includes.</param>
+    /// <param name="Batch">The batch, or null for a report request alone.</param>
+    /// <param name="Report">Answer with the view once the batch is added.</param>
+    public sealed record Fold(long Sequence, FoldBatch? Batch, bool Report);
+
+    /// <summary>The view after every fold up to <paramref name="Sequence"/>.</summary>
+    /// <param name="Dimension">Which breakdown.</param>
+    /// <param name="Sequence">The last fold it includes.</param>
+    /// <param name="View">Every row of the breakdown.</param>
+    public sealed record Folded(StatsDimension Dimension, long Sequence, ImmutableDictionary<string, UsageRow> View);
+
+    /// <inheritdoc />
+    protected override void OnReceive(object message)
+    {
+        switch (message)
+        {
+            case Fold fold:
+                if (fold.Batch is { } batch)
+                {
+                    Add(batch.Deltas(_dimension));
+                    batch.Release();
+                }
+                if (fold.Report) Sender.Tell(new Folded(_dimension, fold.Sequence, View()));
+                break;
+            default:
+                Unhandled(message);
+                break;
+        }
+    }
+
+    private void Add(ReadOnlySpan<KeyDelta> deltas)
+    {
+        foreach (ref readonly var delta in deltas)
+        {
+            var row = Row(delta.Id, delta.Key);
+            row.Add(delta.Counters);
+            if (row.Changed) continue;
+            row.Changed = true;
+            _changed.Add(row);
+        }
+    }
+
+    /// <summary>The row of key id <paramref name="id"/>, created on its first delta.</summary>
+    private KeyAccumulator Row(int id, string key)
+    {
+        if (id >= _rows.Length) Array.Resize(ref _rows, Math.Max(_rows.Length * 2, id + 1));
+        return _rows[id] ??= new KeyAccumulator(key);
+    }
+
+    private ImmutableDictionary<string, UsageRow> View()
+    {
+        foreach (var row in _changed)
+        {
+            _view[row.Key] = row.ToRow();
+            row.Changed = false;
+        }
+        _changed.Clear();
+        return _view.ToImmutable();
+    }
+}
