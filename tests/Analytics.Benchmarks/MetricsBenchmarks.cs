@@ -30,19 +30,15 @@ namespace Analytics.Benchmarks;
 /// instead of counting drops.</item>
 /// </list>
 /// </remarks>
-[Config(typeof(Cfg))]
+[Config(typeof(PumpFold.Config))]
 public class MetricsPumpBenchmarks
 {
-    public const int Events = 200_000;
+    public const int Events = PumpFold.Events;
 
-    private ActorSystem? _system;
     private ServiceProvider? _services;
     private MeterProvider? _sdk;
-    private UsageRecorder _recorder = null!;
-    private IActorRef _pump = null!;
     private MetricsPipeline? _pipeline;
-    private long _recorded;
-    private Action<int, int> _range = null!;
+    private PumpFold _fold = null!;
 
     [Params("off", "meter", "meter+sdk")]
     public string Metrics { get; set; } = "off";
@@ -50,26 +46,17 @@ public class MetricsPumpBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        _system = ActorSystem.Create("metrics", Hocon.Quiet);
-        _recorder = new UsageRecorder();
         _services = new ServiceCollection().AddMetrics().BuildServiceProvider();
-        if (Metrics != "off")
-            _pipeline = MetricsPipeline.Start(_recorder, _services.GetRequiredService<IMeterFactory>(), new MetricsOptions { QueueCapacity = Events });
+        var factory = _services.GetRequiredService<IMeterFactory>();
+        _fold = new PumpFold("metrics", _ => new RequestTiming { DurationMs = 840 }, recorder =>
+        {
+            if (Metrics != "off") _pipeline = MetricsPipeline.Start(recorder, factory, new MetricsOptions { QueueCapacity = Events });
+        });
         if (Metrics == "meter+sdk") _sdk = MeterBenchmarks.Sdk();
-        _pump = _system.ActorOf(IngressPumpActor.CreateProps(_recorder, PriceTable.Embedded, new AnalyticsOptions()), "pump");
-        _range = Range;
-        _recorded = 0;
     }
 
     [Benchmark(Baseline = true, OperationsPerInvoke = Events)]
-    public long Fold()
-    {
-        Workload.InChunks(Events, _range);
-        var stats = _pump.Ask<UsageStats>(UsageQueries.GetStats.Instance, TimeSpan.FromSeconds(60)).GetAwaiter().GetResult();
-        _recorded += Events;
-        if (stats.Totals.Requests != _recorded) throw new InvalidOperationException($"stats show {stats.Totals.Requests} requests, {_recorded} were recorded");
-        return stats.Totals.Requests;
-    }
+    public long Fold() => _fold.Run().Totals.Requests;
 
     [Benchmark(OperationsPerInvoke = Events)]
     public long FoldUntilMeasured()
@@ -77,42 +64,19 @@ public class MetricsPumpBenchmarks
         var folded = Fold();
         if (_pipeline is null) return folded;
         var spin = new SpinWait();
-        while (_pipeline.Measured < _recorded) spin.SpinOnce();
+        while (_pipeline.Measured < _fold.Recorded) spin.SpinOnce();
         return folded;
     }
 
     [GlobalCleanup]
     public void Cleanup()
     {
-        _system?.Terminate().Wait(TimeSpan.FromSeconds(10));
+        _fold.Dispose();
         _pipeline?.StopAsync().Wait(TimeSpan.FromSeconds(10));
         _sdk?.Dispose();
         _services?.Dispose();
     }
 
-    private void Range(int start, int count)
-    {
-        var recorder = _recorder;
-        var requests = Workload.Requests;
-        for (var i = start; i < start + count; i++)
-        {
-            ref readonly var r = ref requests[i & Workload.Mask];
-            var usage = new TokenUsage(r.InputTokens, r.OutputTokens);
-            var attribution = new RequestAttribution { Provider = r.Provider };
-            var timing = new RequestTiming { DurationMs = 840 };
-            var spin = new SpinWait();
-            while (!recorder.TryRecordCompleted(r.Model, usage, attribution, timing, r.CostMicros)) spin.SpinOnce(sleep1Threshold: -1);
-        }
-    }
-
-    private sealed class Cfg : ManualConfig
-    {
-        public Cfg()
-        {
-            AddJob(BenchConfig.Mutator(fullIterations: 15, quickIterations: 3, fullWarmup: 3, quickWarmup: 1, invocationCount: 1));
-            AddColumn(StatisticColumn.OperationsPerSecond);
-        }
-    }
 }
 
 /// <summary>

@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using Akka.Actor;
+using Analytics.Actors.Percentiles;
 using Analytics.Contracts;
 
 namespace Analytics.Actors.Aggregation;
@@ -7,7 +8,8 @@ namespace Analytics.Actors.Aggregation;
 /// <summary>
 /// Owns the rows of one breakdown (every model, every provider, or every agent): one <see cref="KeyAccumulator"/> per key
 /// and the immutable view of them that stats hand out. The pump tells it one <see cref="Fold"/> per drained batch that
-/// touched the breakdown, with one delta per key; when the pump asks for a report it answers with its view.
+/// touched the breakdown, with one delta per key and the latencies of its requests; when the pump asks for a report it
+/// answers with its view.
 /// </summary>
 /// <remarks>
 /// <para>One actor per breakdown, not per key: the pump sums a batch per key before handing it over, so an aggregator
@@ -17,6 +19,9 @@ namespace Analytics.Actors.Aggregation;
 /// since the previous report (once each, however many batches touched them), and
 /// <see cref="ImmutableDictionary{TKey,TValue}.Builder.ToImmutable"/> is O(1), so a report costs what changed, not the
 /// number of keys.</para>
+/// <para>Each row keeps latency sketches for its percentiles, counted from the batch's <see cref="LatencyEntry"/>s whose
+/// buckets the pump computed once. Every request has exactly one model, so the model aggregator also keeps the totals'
+/// sketches and reports their percentiles, which costs the pump nothing.</para>
 /// <para>It runs on the aggregators' own dispatcher (<see cref="AggregatorDispatcher"/>) unless the pump runs on the thread
 /// pool, so producers holding every thread-pool thread cannot starve it.</para>
 /// </remarks>
@@ -26,6 +31,9 @@ internal sealed class AggregatorActor : UntypedActor
     private readonly List<KeyAccumulator> _changed = [];
     private readonly ImmutableDictionary<string, UsageRow>.Builder _view = ImmutableDictionary.CreateBuilder<string, UsageRow>(StringComparer.Ordinal);
     private KeyAccumulator?[] _rows = new KeyAccumulator?[16];
+    private LatencySketch? _totalDurations, _totalTimesToFirstToken;
+    private LatencyPercentiles? _totalDurationPercentiles, _totalTimeToFirstTokenPercentiles;
+    private bool _totalsChanged;
 
     public AggregatorActor(StatsDimension dimension) => _dimension = dimension;
 
@@ -54,7 +62,10 @@ internal sealed class AggregatorActor : UntypedActor
     /// <param name="Dimension">Which breakdown.</param>
     /// <param name="Sequence">The last fold it includes.</param>
     /// <param name="View">Every row of the breakdown.</param>
-    public sealed record Folded(StatsDimension Dimension, long Sequence, ImmutableDictionary<string, UsageRow> View);
+    /// <param name="TotalDurations">From the model aggregator: the durations' percentiles over all requests, or null.</param>
+    /// <param name="TotalTimesToFirstToken">From the model aggregator: the times to first token's, or null.</param>
+    public sealed record Folded(StatsDimension Dimension, long Sequence, ImmutableDictionary<string, UsageRow> View,
+        LatencyPercentiles? TotalDurations = null, LatencyPercentiles? TotalTimesToFirstToken = null);
 
     /// <inheritdoc />
     protected override void OnReceive(object message)
@@ -65,9 +76,10 @@ internal sealed class AggregatorActor : UntypedActor
                 if (fold.Batch is { } batch)
                 {
                     Add(batch.Deltas(_dimension));
+                    Add(batch.Latencies);
                     batch.Release();
                 }
-                if (fold.Report) Sender.Tell(new Folded(_dimension, fold.Sequence, View()));
+                if (fold.Report) Sender.Tell(Report(fold.Sequence));
                 break;
             default:
                 Unhandled(message);
@@ -87,11 +99,37 @@ internal sealed class AggregatorActor : UntypedActor
         }
     }
 
+    /// <summary>Counts each request's latencies into its row's sketches (every row the batch names has a delta in it).</summary>
+    private void Add(ReadOnlySpan<LatencyEntry> latencies)
+    {
+        if (latencies.IsEmpty) return;
+        var totals = _dimension == StatsDimension.Model;
+        foreach (ref readonly var entry in latencies)
+        {
+            var id = entry.KeyIn(_dimension);
+            if (id < 0) continue;
+            _rows[id]!.Add(entry);
+            if (totals) KeyAccumulator.AddLatencies(ref _totalDurations, ref _totalTimesToFirstToken, entry);
+        }
+        _totalsChanged |= totals;
+    }
+
     /// <summary>The row of key id <paramref name="id"/>, created on its first delta.</summary>
     private KeyAccumulator Row(int id, string key)
     {
         if (id >= _rows.Length) Array.Resize(ref _rows, Math.Max(_rows.Length * 2, id + 1));
         return _rows[id] ??= new KeyAccumulator(key);
+    }
+
+    private Folded Report(long sequence)
+    {
+        if (_totalsChanged)
+        {
+            _totalDurationPercentiles = _totalDurations?.Percentiles();
+            _totalTimeToFirstTokenPercentiles = _totalTimesToFirstToken?.Percentiles();
+            _totalsChanged = false;
+        }
+        return new Folded(_dimension, sequence, View(), _totalDurationPercentiles, _totalTimeToFirstTokenPercentiles);
     }
 
     private ImmutableDictionary<string, UsageRow> View()

@@ -1,27 +1,38 @@
-using System.Collections.Concurrent;
+using Analytics.Actors.Pump;
 using Analytics.Contracts;
 
 namespace Analytics.Actors.Aggregation;
 
 /// <summary>
-/// What one drained batch adds to the rows: per breakdown, one <see cref="KeyDelta"/> per key the batch touched. The
+/// What one drained batch adds to the rows: per breakdown, one <see cref="KeyDelta"/> per key the batch touched, and one
+/// <see cref="LatencyEntry"/> per request that carried a latency (for the percentiles, which cannot be summed ahead). The
 /// pump fills it, hands the same instance to the aggregator of each breakdown it touched (each reads only its own
-/// part), and never touches it again; the last aggregator to finish with it gives it back to the pump's
-/// <see cref="FoldBatchPool"/>, so a steady stream of batches allocates nothing.
+/// part), and never touches it again; the last aggregator to finish with it gives it back to the pump's pool.
 /// </summary>
-internal sealed class FoldBatch
+internal sealed class FoldBatch : HandedOverBatch<FoldBatch>
 {
     private const int Dimensions = 3;
 
-    private readonly FoldBatchPool _pool;
     private readonly KeyDelta[][] _deltas = [new KeyDelta[8], new KeyDelta[8], new KeyDelta[8]];
     private readonly int[] _counts = new int[Dimensions];
-    private int _readers;
+    private LatencyEntry[] _latencies = new LatencyEntry[64];
+    private int _latencyCount;
 
-    internal FoldBatch(FoldBatchPool pool) => _pool = pool;
+    internal FoldBatch(BatchPool<FoldBatch> pool) : base(pool)
+    {
+    }
+
+    /// <summary>A pool of fold batches.</summary>
+    public static BatchPool<FoldBatch> NewPool(int retain) => new(pool => new FoldBatch(pool), retain);
 
     /// <summary>The deltas of one breakdown.</summary>
     public ReadOnlySpan<KeyDelta> Deltas(StatsDimension dimension) => _deltas[(int)dimension].AsSpan(0, _counts[(int)dimension]);
+
+    /// <summary>The requests of the batch that carried a latency, in order.</summary>
+    public ReadOnlySpan<LatencyEntry> Latencies => _latencies.AsSpan(0, _latencyCount);
+
+    /// <summary>How many <see cref="Latencies"/> the pump added so far.</summary>
+    public int LatencyCount => _latencyCount;
 
     /// <summary>True when the batch touched a key of <paramref name="dimension"/>.</summary>
     public bool Touches(StatsDimension dimension) => _counts[(int)dimension] > 0;
@@ -35,15 +46,18 @@ internal sealed class FoldBatch
         deltas[_counts[d]++] = new KeyDelta(key.Id, key.Key, key.Delta);
     }
 
-    /// <summary>Pump only, before the first hand-over: how many aggregators will <see cref="Release"/> it.</summary>
-    public void HandOver(int readers) => Volatile.Write(ref _readers, readers);
-
-    /// <summary>An aggregator is done with it; the last one returns it to the pool.</summary>
-    public void Release()
+    /// <summary>Pump only, while filling: the next latency entry, to fill in place.</summary>
+    public ref LatencyEntry AddLatency()
     {
-        if (Interlocked.Decrement(ref _readers) != 0) return;
+        if (_latencyCount == _latencies.Length) Array.Resize(ref _latencies, _latencies.Length * 2);
+        return ref _latencies[_latencyCount++];
+    }
+
+    /// <inheritdoc />
+    protected override void Clear()
+    {
         Array.Clear(_counts);
-        _pool.Return(this);
+        _latencyCount = 0;
     }
 }
 
@@ -54,26 +68,37 @@ internal sealed class FoldBatch
 internal readonly record struct KeyDelta(int Id, string Key, UsageCounters Counters);
 
 /// <summary>
-/// The batches the aggregators gave back, for the pump to fill again. Rented by the pump, returned from the aggregators'
-/// threads; it keeps at most a few (more are in flight only when the aggregators fall behind, and those go to the GC).
+/// One request's latencies with their sketch buckets, computed once by the pump (<c>LatencySketch.BucketOf</c>) for every
+/// sketch they go into, and the ids of its keys. A latency the request did not carry is -1.
 /// </summary>
-internal sealed class FoldBatchPool(int retain)
+internal struct LatencyEntry
 {
-    private readonly ConcurrentQueue<FoldBatch> _free = new();
-    private int _count;
+    /// <summary>The model key's id.</summary>
+    public int Model;
 
-    /// <summary>An empty batch.</summary>
-    public FoldBatch Rent()
-    {
-        if (!_free.TryDequeue(out var batch)) return new FoldBatch(this);
-        Interlocked.Decrement(ref _count);
-        return batch;
-    }
+    /// <summary>The provider key's id.</summary>
+    public int Provider;
 
-    /// <summary>Takes back an emptied batch.</summary>
-    public void Return(FoldBatch batch)
+    /// <summary>The agent key's id, or -1 without an agent.</summary>
+    public int Agent;
+
+    /// <summary>The duration's bucket.</summary>
+    public int DurationBucket;
+
+    /// <summary>The time to first token's bucket.</summary>
+    public int FirstTokenBucket;
+
+    /// <summary>The duration in milliseconds, or -1.</summary>
+    public long DurationMs;
+
+    /// <summary>The time to first token in milliseconds, or -1.</summary>
+    public long FirstTokenMs;
+
+    /// <summary>The id of the request's key in <paramref name="dimension"/> (-1: none).</summary>
+    public readonly int KeyIn(StatsDimension dimension) => dimension switch
     {
-        if (Interlocked.Increment(ref _count) <= retain) _free.Enqueue(batch);
-        else Interlocked.Decrement(ref _count);
-    }
+        StatsDimension.Model => Model,
+        StatsDimension.Provider => Provider,
+        _ => Agent,
+    };
 }

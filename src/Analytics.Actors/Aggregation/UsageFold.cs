@@ -1,4 +1,6 @@
 using System.Runtime.InteropServices;
+using Analytics.Actors.Percentiles;
+using Analytics.Actors.Pump;
 using Analytics.Contracts;
 
 namespace Analytics.Actors.Aggregation;
@@ -13,15 +15,27 @@ namespace Analytics.Actors.Aggregation;
 /// however many events a batch holds, each aggregator gets one message with one delta per key it touched.</para>
 /// <para>The totals stay here, so that the totals handed out with a snapshot are exactly the sum of what was handed
 /// to each aggregator before it.</para>
+/// <para>Latencies cannot be summed ahead (percentiles do not add up): a request that carried one adds a
+/// <see cref="LatencyEntry"/> to the batch, with each latency's sketch bucket computed here once, and the aggregators
+/// count it into their rows' sketches (the model aggregator into the totals' sketch too, since every request has
+/// exactly one model).</para>
 /// </remarks>
 internal sealed class UsageFold
 {
     /// <summary>The row that takes the events of new keys once a breakdown is full.</summary>
     public const string OverflowKey = "(other)";
 
+    /// <summary>
+    /// Latency entries a batch holds at most before <see cref="Full"/> says to hand it over: 2,048 entries are 80 KB,
+    /// below the large object heap, and a drain to the tails of a large ring is handed over in such pieces rather than
+    /// as one buffer the size of the ring.
+    /// </summary>
+    public const int MaxLatencies = 2_048;
+
     private readonly Dimension[] _dimensions;
-    private readonly FoldBatchPool _pool = new(retain: 8);
+    private readonly BatchPool<FoldBatch> _pool = FoldBatch.NewPool(retain: 8);
     private UsageCounters _totals;
+    private FoldBatch? _batch;
     private bool _pending;
 
     /// <summary>Creates the fold.</summary>
@@ -42,6 +56,9 @@ internal sealed class UsageFold
     /// <summary>True when the batch holds something not yet handed over.</summary>
     public bool Pending => _pending;
 
+    /// <summary>True when the batch should be handed over before more is added (<see cref="MaxLatencies"/>).</summary>
+    public bool Full => _batch is { LatencyCount: >= MaxLatencies };
+
     /// <summary>The key <paramref name="key"/> of <paramref name="dimension"/>, created on first use.</summary>
     public BatchKey Key(StatsDimension dimension, string key) => _dimensions[(int)dimension].Get(key);
 
@@ -53,6 +70,13 @@ internal sealed class UsageFold
         if (agent is not null) Touch(StatsDimension.Agent, agent).Delta.Add(in request.Counters);
         _totals.Add(in request.Counters);
         _pending = true;
+        if (request.DurationMs is null && request.TimeToFirstTokenMs is null) return;
+        ref var entry = ref (_batch ??= _pool.Rent()).AddLatency();
+        entry.Model = model.Id;
+        entry.Provider = provider.Id;
+        entry.Agent = agent?.Id ?? -1;
+        (entry.DurationMs, entry.DurationBucket) = Bucketed(request.DurationMs);
+        (entry.FirstTokenMs, entry.FirstTokenBucket) = Bucketed(request.TimeToFirstTokenMs);
     }
 
     /// <summary>Moves the batch into a <see cref="FoldBatch"/> for the aggregators and starts a new one; null when empty.</summary>
@@ -60,7 +84,8 @@ internal sealed class UsageFold
     {
         if (!_pending) return null;
         _pending = false;
-        var batch = _pool.Rent();
+        var batch = _batch ?? _pool.Rent();
+        _batch = null;
         for (var d = 0; d < _dimensions.Length; d++)
         {
             var touched = _dimensions[d].Touched;
@@ -74,6 +99,8 @@ internal sealed class UsageFold
         }
         return batch;
     }
+
+    private static (long Value, int Bucket) Bucketed(long? latency) => latency is { } value ? (value, LatencySketch.BucketOf(value)) : (-1, 0);
 
     private BatchKey Touch(StatsDimension dimension, BatchKey key)
     {

@@ -249,6 +249,7 @@ internal sealed class IngressPumpActor : UntypedActor
                 var (cost, unpriced) = _prices.Cost(r, model.Info);
                 var counters = UsageCounters.ForCompleted(r.Usage, cost, unpriced, r.Duration, r.TimeToFirstToken);
                 _fold.Add(model.Row, provider, Agent(r.AgentId), new FoldedRequest(in counters, r.Duration, r.TimeToFirstToken));
+                if (_fold.Full) HandOver(report: false);
                 Emit(r, new PricedRequest(provider.Key, cost, unpriced));
                 break;
             }
@@ -258,6 +259,7 @@ internal sealed class IngressPumpActor : UntypedActor
                 var provider = r.Provider is null ? model.Provider : SuppliedProvider(r.Provider);
                 var counters = UsageCounters.ForFailed(r.Duration);
                 _fold.Add(model.Row, provider, Agent(r.AgentId), new FoldedRequest(in counters, r.Duration, null));
+                if (_fold.Full) HandOver(report: false);
                 Emit(r, new PricedRequest(provider.Key, 0, false));
                 break;
             }
@@ -330,10 +332,16 @@ internal sealed class IngressPumpActor : UntypedActor
     /// <summary>Hands the batch to the aggregators (asking for reports when an Ask waits) and publishes the totals.</summary>
     private void FinishBatch(bool report)
     {
-        if (_fold.TakeBatch() is { } batch) _aggregators.Send(batch, report, Self);
+        HandOver(report);
         if (_folded == _published) return;
         _published = _folded;
         _recorder.PublishFolded(new UsageRow(_fold.Totals), _folded);
+    }
+
+    /// <summary>Hands what the batch holds to the aggregators (also mid-drain, when it is <see cref="UsageFold.Full"/>).</summary>
+    private void HandOver(bool report)
+    {
+        if (_fold.TakeBatch() is { } batch) _aggregators.Send(batch, report, Self);
     }
 
     /// <summary>Everything the pump itself knows now; the breakdowns are filled in from the aggregators' reports.</summary>
@@ -373,6 +381,12 @@ internal sealed class IngressPumpActor : UntypedActor
 
         public UsageStats Answer() => stats with
         {
+            // Every request has one model, so the model aggregator's report carries the totals' percentiles.
+            Totals = stats.Totals with
+            {
+                DurationMsPercentiles = Reports[(int)StatsDimension.Model]!.TotalDurations,
+                TimeToFirstTokenMsPercentiles = Reports[(int)StatsDimension.Model]!.TotalTimesToFirstToken,
+            },
             ByModel = Reports[(int)StatsDimension.Model]!.View,
             ByProvider = Reports[(int)StatsDimension.Provider]!.View,
             ByAgent = Reports[(int)StatsDimension.Agent]!.View,

@@ -150,7 +150,7 @@ public sealed class AggregatorSpecs(ITestOutputHelper output) : PumpHarness(outp
         Watch(aggregator);
 
         // A batch naming a row id no key has: a bug's stand-in, and the aggregator throws on it.
-        var pool = new FoldBatchPool(retain: 1);
+        var pool = FoldBatch.NewPool(retain: 1);
         var broken = pool.Rent();
         broken.Add(StatsDimension.Agent, new BatchKey("broken", id: -1));
         broken.HandOver(1);
