@@ -3,6 +3,7 @@ using Akka.Actor;
 using Akka.Event;
 using Analytics.Actors.Aggregation;
 using Analytics.Actors.Ingress;
+using Analytics.Actors.Metrics;
 using Analytics.Actors.Pricing;
 using Analytics.Contracts;
 
@@ -40,6 +41,7 @@ internal sealed class IngressPumpActor : UntypedActor
     private readonly ModelPriceMemo _prices;
     private readonly EventMaterializer _materializer;
     private readonly UsageFold _fold;
+    private readonly MeterHandOff _meter;
     private readonly Dictionary<string, ModelEntry> _models = new(StringComparer.Ordinal);
     private readonly Dictionary<string, BatchKey> _suppliedProviders = new(StringComparer.Ordinal);
     private readonly List<IngressRecord> _deferredStops = [];
@@ -60,6 +62,7 @@ internal sealed class IngressPumpActor : UntypedActor
         _syncCounters = syncCounters;
         _prices = new ModelPriceMemo(catalog, Context.GetLogger());
         _materializer = new EventMaterializer(time);
+        _meter = new MeterHandOff(recorder.MeterFeeds);
         var log = Context.GetLogger();
         _fold = new UsageFold(options.MaxKeysPerBreakdown, dimension => log.Warning(
             "The {Dimension} breakdown holds {MaxKeys} keys ({Setting}): events of further new keys are counted under {OverflowKey}",
@@ -185,6 +188,7 @@ internal sealed class IngressPumpActor : UntypedActor
     private void DrainSome()
     {
         _prices.Refresh();
+        _meter.Begin();
         var sink = new Sink(this);
         var shards = _recorder.Buffer.Shards;
         var budget = _options.DrainBatchSize;
@@ -209,6 +213,7 @@ internal sealed class IngressPumpActor : UntypedActor
     private void DrainToTails(bool report)
     {
         _prices.Refresh();
+        _meter.Begin();
         DrainEverythingToTails();
         EmitDeferredStops();
         FinishBatch(report);
@@ -250,6 +255,7 @@ internal sealed class IngressPumpActor : UntypedActor
                 var counters = UsageCounters.ForCompleted(r.Usage, cost, unpriced, r.Duration, r.TimeToFirstToken);
                 _fold.Add(model.Row, provider, Agent(r.AgentId), new FoldedRequest(in counters, r.Duration, r.TimeToFirstToken));
                 if (_fold.Full) HandOver(report: false);
+                if (_meter.Active) Sample(r, provider.Key, cost, unpriced);
                 Emit(r, new PricedRequest(provider.Key, cost, unpriced));
                 break;
             }
@@ -260,6 +266,7 @@ internal sealed class IngressPumpActor : UntypedActor
                 var counters = UsageCounters.ForFailed(r.Duration);
                 _fold.Add(model.Row, provider, Agent(r.AgentId), new FoldedRequest(in counters, r.Duration, null));
                 if (_fold.Full) HandOver(report: false);
+                if (_meter.Active) Sample(r, provider.Key, 0, false);
                 Emit(r, new PricedRequest(provider.Key, 0, false));
                 break;
             }
@@ -320,6 +327,27 @@ internal sealed class IngressPumpActor : UntypedActor
 
     private BatchKey? Agent(string? agent) => agent is null ? null : _fold.Key(StatsDimension.Agent, agent);
 
+    /// <summary>The meters' record of a completed or failed request, written in place into the batch's buffer.</summary>
+    private void Sample(in IngressRecord r, string provider, long cost, bool unpriced)
+    {
+        ref var s = ref _meter.Add();
+        s.Model = r.Model!;
+        s.Provider = provider;
+        s.Agent = r.AgentId;
+        s.Failed = r.Kind == AnalyticsEventKind.LlmRequestFailed;
+        s.ErrorCode = r.ErrorCode;
+        s.Unpriced = unpriced;
+        s.InputTokens = r.InputTokens;
+        s.OutputTokens = r.OutputTokens;
+        s.CacheReadTokens = r.CacheReadTokens;
+        s.CacheWriteTokens = r.CacheCreationTokens;
+        s.ReasoningTokens = r.ReasoningTokens;
+        s.CostMicros = cost;
+        // The ring's "not measured" is -1 too.
+        s.DurationMs = r.DurationMs;
+        s.TimeToFirstTokenMs = r.TimeToFirstTokenMs;
+    }
+
     /// <summary>Hands the event to every tap; materialised only when someone listens.</summary>
     private void Emit(in IngressRecord r, in PricedRequest priced)
     {
@@ -333,6 +361,7 @@ internal sealed class IngressPumpActor : UntypedActor
     private void FinishBatch(bool report)
     {
         HandOver(report);
+        _meter.HandOver();
         if (_folded == _published) return;
         _published = _folded;
         _recorder.PublishFolded(new UsageRow(_fold.Totals), _folded);

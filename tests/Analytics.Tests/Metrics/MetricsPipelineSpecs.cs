@@ -94,7 +94,7 @@ public sealed class MetricsPipelineSpecs(ITestOutputHelper output) : PumpHarness
         // One event in the reader's hands, four in the queue: the other 45 were refused and counted.
         Assert.Equal(45, dropped.LastMeasurement!.Value);
         Assert.Equal(5, pipeline.Measured);
-        Assert.Empty(recorder.Taps.Current);
+        Assert.Empty(recorder.MeterFeeds.Current);
     }
 
     private static long Sum(MetricCollector<long> collector, string tag, string value)
