@@ -1,9 +1,6 @@
 using Akka.Actor;
-using System.Diagnostics.Metrics;
 using Analytics.Actors.Metrics;
 using Analytics.Actors.Pump;
-using Analytics.Tests.Pump;
-using Microsoft.Extensions.DependencyInjection;
 using Xunit.Abstractions;
 
 namespace Analytics.Tests.Metrics;
@@ -12,16 +9,8 @@ namespace Analytics.Tests.Metrics;
 /// The meter's feed: the pump writes one small sample per request into a per-batch buffer and hands the buffer to the
 /// meter once per batch; no event object, no id.
 /// </summary>
-public sealed class MeterFeedSpecs(ITestOutputHelper output) : PumpHarness(output)
+public sealed class MeterFeedSpecs(ITestOutputHelper output) : MeterHarness(output)
 {
-    private readonly ServiceProvider _services = new ServiceCollection().AddMetrics().BuildServiceProvider();
-
-    protected override void AfterAll()
-    {
-        _services.Dispose();
-        base.AfterAll();
-    }
-
     /// <summary>A pump that drains only when asked: each Ask is one drained batch.</summary>
     private (UsageRecorder Recorder, IActorRef Pump) StartQuietPump() => StartPump(options: new AnalyticsOptions
     {
@@ -116,7 +105,7 @@ public sealed class MeterFeedSpecs(ITestOutputHelper output) : PumpHarness(outpu
     public async Task Two_meters_on_one_recorder_each_measure_every_request()
     {
         var (recorder, pump) = StartQuietPump();
-        var factory = _services.GetRequiredService<IMeterFactory>();
+        var factory = Factory;
         var one = MetricsPipeline.Start(recorder, factory, new MetricsOptions());
         var two = MetricsPipeline.Start(recorder, factory, new MetricsOptions());
         var requests = MeterBatch.Capacity + 88;
