@@ -70,7 +70,9 @@ internal sealed class MeterFeed
 /// </summary>
 internal sealed class MeterHandOff(TapRegistry<MeterFeed> registry)
 {
-    private readonly BatchPool<MeterBatch> _pool = MeterBatch.NewPool(retain: 8);
+    // Enough for a default meter queue (10,000 samples, 20 batches) plus the one being filled: a drain of a large backlog
+    // hands over many batches at once, and they come back once measured. About 1.2 MB at most.
+    private readonly BatchPool<MeterBatch> _pool = MeterBatch.NewPool(retain: 24);
     private MeterFeed[] _feeds = [];
     private MeterBatch? _batch;
 

@@ -23,6 +23,13 @@ internal sealed class LatencySketch
     private static readonly double InverseLogGamma = 1 / Math.Log(Gamma);
     private static readonly double Representative = 2 / (1 + Gamma);
 
+    /// <summary>
+    /// <see cref="IndexOf"/> of every value below 65,536 ms, computed once with the same expression (so the buckets are
+    /// the same): a lookup is about 1.5 ns where the logarithm is about 9, and the pump computes two per request.
+    /// 128 KB.
+    /// </summary>
+    private static readonly ushort[] SmallBuckets = BuildSmallBuckets();
+
     private long[] _counts = [];
     private int _offset;
     private long _zeros;
@@ -53,7 +60,7 @@ internal sealed class LatencySketch
     public static int BucketOf(long value)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(value);
-        return value == 0 ? 0 : IndexOf(value);
+        return value < SmallBuckets.Length ? SmallBuckets[value] : IndexOf(value);
     }
 
     /// <summary>Adds one value.</summary>
@@ -154,6 +161,13 @@ internal sealed class LatencySketch
             if (At(index) != other.At(index)) return false;
         }
         return true;
+    }
+
+    private static ushort[] BuildSmallBuckets()
+    {
+        var buckets = new ushort[1 << 16];
+        for (var value = 1; value < buckets.Length; value++) buckets[value] = (ushort)IndexOf(value);
+        return buckets;
     }
 
     private long Rank(double q)
