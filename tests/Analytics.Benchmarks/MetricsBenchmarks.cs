@@ -15,19 +15,19 @@ using OpenTelemetry.Metrics;
 namespace Analytics.Benchmarks;
 
 /// <summary>
-/// Benchmark 7a: what the <c>Analytics.Usage</c> meter costs the pump. The meter is fed by a tap the pump offers each
-/// LLM event to (as sync is), read on a task of its own; so the pump pays for materialising the event (id, record) and a
-/// channel write, and the reader pays for the measurements (benchmark 7b).
+/// Benchmark 7a: what the <c>Analytics.Usage</c> meter costs the pump. The pump writes one <c>MeterSample</c> per request
+/// into a per-batch buffer and hands the buffer to the meter's queue once per batch; a task of its own measures them
+/// (benchmark 7b). No event object, no id.
 /// </summary>
 /// <remarks>
 /// <list type="bullet">
-/// <item><see cref="Fold"/>: <see cref="Events"/> requests recorded and folded by the real pump and an Ask that sees
-/// them all, as benchmark 2 (Mean is time per event). <see cref="Metrics"/> <c>off</c> is the pump alone (no tap),
-/// <c>meter</c> adds the tap and its reader with nobody listening, <c>meter+sdk</c> has the OpenTelemetry SDK
-/// aggregating every instrument. The reader runs meanwhile, competing for the 2 cores.</item>
-/// <item><see cref="FoldUntilMeasured"/>: the same, then a wait until the meter measured every event: the whole
-/// cost of the metrics, end to end. The meter's queue holds <see cref="Events"/> here, so a burst measures every event
-/// instead of counting drops.</item>
+/// <item><see cref="Fold"/>: <see cref="Events"/> requests recorded by one producer and folded by the real pump and its
+/// aggregators, and an Ask that sees them all (Mean is time per event). <see cref="Metrics"/> <c>off</c> is the pump
+/// alone (no meter), <c>meter</c> adds the feed and its reader with nobody listening, <c>meter+sdk</c> has the
+/// OpenTelemetry SDK aggregating every instrument. The reader runs meanwhile, competing for the 2 cores.</item>
+/// <item><see cref="FoldUntilMeasured"/>: the same, then a wait until the meter measured every request: the whole
+/// cost of the metrics, end to end. The meter's queue holds <see cref="Events"/> here, so a burst measures every
+/// request instead of counting drops.</item>
 /// </list>
 /// </remarks>
 [Config(typeof(PumpFold.Config))]
@@ -80,9 +80,9 @@ public class MetricsPumpBenchmarks
 }
 
 /// <summary>
-/// Benchmark 7b: the metrics reader's work for one completed request (two token histograms, duration, time to first
-/// chunk, cost, cache-read tokens, the request counter), with nobody listening and with the OpenTelemetry SDK
-/// aggregating every instrument. Per event; it runs on the reader's task, never on a caller's thread or the pump's.
+/// Benchmark 7b: the metrics reader's work for one completed request's sample (two token histograms, duration, time to
+/// first chunk, cost, cache-read tokens, the request counter), with nobody listening and with the OpenTelemetry SDK
+/// aggregating every instrument. Per request; it runs on the reader's task, never on a caller's thread or the pump's.
 /// </summary>
 [Config(typeof(Cfg))]
 public class MeterBenchmarks
@@ -92,7 +92,7 @@ public class MeterBenchmarks
     private ServiceProvider? _services;
     private MeterProvider? _sdk;
     private UsageMeter _meter = null!;
-    private LlmRequestCompleted[] _events = [];
+    private MeterSample[] _samples = [];
 
     [Params("none", "sdk")]
     public string Listener { get; set; } = "none";
@@ -109,18 +109,18 @@ public class MeterBenchmarks
         _services = new ServiceCollection().AddMetrics().BuildServiceProvider();
         _meter = new UsageMeter(_services.GetRequiredService<IMeterFactory>(), new MetricsOptions(), new UsageSignals(new UsageRecorder(), null, null, () => 0));
         if (Listener == "sdk") _sdk = Sdk();
-        _events = Array.ConvertAll(Workload.Requests, r => new LlmRequestCompleted
+        _samples = Array.ConvertAll(Workload.Requests, r => new MeterSample
         {
-            EventId = Guid.NewGuid().ToString("D"), Model = r.Model, Provider = r.Provider, InputTokens = r.InputTokens, OutputTokens = r.OutputTokens,
-            CacheReadInputTokens = r.InputTokens / 2, CostMicros = r.CostMicros, DurationMs = 840, TimeToFirstTokenMs = 210,
+            Model = r.Model, Provider = r.Provider, InputTokens = r.InputTokens, OutputTokens = r.OutputTokens,
+            CacheReadTokens = r.InputTokens / 2, CostMicros = r.CostMicros, DurationMs = 840, TimeToFirstTokenMs = 210,
         });
     }
 
     [Benchmark(OperationsPerInvoke = PerInvoke)]
     public void MeasureOneEvent()
     {
-        var events = _events;
-        for (var i = 0; i < PerInvoke; i++) _meter.Measure(events[i & Workload.Mask]);
+        var samples = _samples;
+        for (var i = 0; i < PerInvoke; i++) _meter.Measure(samples[i & Workload.Mask]);
     }
 
     [GlobalCleanup]
