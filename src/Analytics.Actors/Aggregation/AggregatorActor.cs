@@ -8,8 +8,8 @@ namespace Analytics.Actors.Aggregation;
 /// <summary>
 /// Owns the rows of one breakdown (every model, every provider, or every agent): one <see cref="KeyAccumulator"/> per key
 /// and the immutable view of them that stats hand out. The pump tells it one <see cref="Fold"/> per drained batch that
-/// touched the breakdown, with one delta per key and the latencies of its requests; when the pump asks for a report it
-/// answers with its view.
+/// touched the breakdown, with one delta per key and the latencies of its requests, and tells the pump how far it has
+/// folded through an <see cref="AggregatorProgress"/>; when the pump asks for a report it answers with its view.
 /// </summary>
 /// <remarks>
 /// <para>One actor per breakdown, not per key: the pump sums a batch per key before handing it over, so an aggregator
@@ -28,6 +28,7 @@ namespace Analytics.Actors.Aggregation;
 internal sealed class AggregatorActor : UntypedActor
 {
     private readonly StatsDimension _dimension;
+    private readonly AggregatorProgress _progress;
     private readonly List<KeyAccumulator> _changed = [];
     private readonly ImmutableDictionary<string, UsageRow>.Builder _view = ImmutableDictionary.CreateBuilder<string, UsageRow>(StringComparer.Ordinal);
     private KeyAccumulator?[] _rows = new KeyAccumulator?[16];
@@ -35,14 +36,19 @@ internal sealed class AggregatorActor : UntypedActor
     private LatencyPercentiles? _totalDurationPercentiles, _totalTimeToFirstTokenPercentiles;
     private bool _totalsChanged;
 
-    public AggregatorActor(StatsDimension dimension) => _dimension = dimension;
+    public AggregatorActor(StatsDimension dimension, AggregatorProgress progress)
+    {
+        _dimension = dimension;
+        _progress = progress;
+    }
 
     /// <summary>Props for the aggregator of <paramref name="dimension"/>.</summary>
     /// <param name="dimension">The breakdown it owns.</param>
+    /// <param name="progress">Where it tells the pump how far it has folded.</param>
     /// <param name="dispatcher">The dispatcher to run on, or null for the system's default.</param>
-    public static Props CreateProps(StatsDimension dimension, string? dispatcher)
+    public static Props CreateProps(StatsDimension dimension, AggregatorProgress progress, string? dispatcher)
     {
-        var props = Props.Create(() => new AggregatorActor(dimension));
+        var props = Props.Create(() => new AggregatorActor(dimension, progress));
         return dispatcher is null ? props : props.WithDispatcher(dispatcher);
     }
 
@@ -79,6 +85,7 @@ internal sealed class AggregatorActor : UntypedActor
                     Add(batch.Latencies);
                     batch.Release();
                 }
+                _progress.Advance(fold.Sequence);
                 if (fold.Report) Sender.Tell(Report(fold.Sequence));
                 break;
             default:

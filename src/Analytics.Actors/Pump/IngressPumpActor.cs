@@ -125,7 +125,13 @@ internal sealed class IngressPumpActor : UntypedActor
             case Wake:
                 // While an Ask waits for reports, or an aggregator is far behind, draining more would only give the
                 // aggregators more to do first. The ring holds what arrives meanwhile (or counts it as dropped when full).
-                if (_pendingStats.Count > 0 || _aggregators.Throttled) _drainDeferred = true;
+                if (_pendingStats.Count > 0) _drainDeferred = true;
+                else if (_aggregators.Throttled)
+                {
+                    // Its report says when it caught up (OnReport wakes the drain again).
+                    _aggregators.RequestReports(Self);
+                    _drainDeferred = true;
+                }
                 else DrainSome();
                 break;
             case UsageQueries.GetStats:

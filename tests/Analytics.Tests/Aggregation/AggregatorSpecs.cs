@@ -43,7 +43,7 @@ public sealed class AggregatorSpecs(ITestOutputHelper output) : PumpHarness(outp
     public async Task A_batch_reaches_each_aggregator_it_touched_as_one_message_with_one_delta_per_key()
     {
         var probes = new[] { CreateTestProbe(), CreateTestProbe(), CreateTestProbe() };
-        var links = new AggregatorLinks(probes.Select(p => p.Ref).ToArray());
+        var links = new AggregatorLinks(probes.Select(p => p.Ref).ToArray(), [new AggregatorProgress(), new AggregatorProgress(), new AggregatorProgress()]);
         var fold = new UsageFold();
         var counters = UsageCounters.ForCompleted(new TokenUsage(10, 1), 5, false, null, null);
         for (var i = 0; i < 1_000; i++)
@@ -66,34 +66,39 @@ public sealed class AggregatorSpecs(ITestOutputHelper output) : PumpHarness(outp
     }
 
     [Fact]
-    public void The_pump_asks_for_a_report_every_few_folds_and_holds_batches_for_an_aggregator_that_does_not_report()
+    public void The_pump_holds_batches_for_an_aggregator_too_far_behind_and_asks_it_for_a_report()
     {
         var probes = new[] { CreateTestProbe(), CreateTestProbe(), CreateTestProbe() };
-        var links = new AggregatorLinks(probes.Select(p => p.Ref).ToArray());
+        var progress = new[] { new AggregatorProgress(), new AggregatorProgress(), new AggregatorProgress() };
+        var links = new AggregatorLinks(probes.Select(p => p.Ref).ToArray(), progress);
         var fold = new UsageFold();
         var counters = UsageCounters.ForFailed(null);
-        var reports = new List<long>();
 
-        for (var i = 1; i <= AggregatorLinks.MaxUnreported; i++)
+        for (var i = 1; i <= AggregatorLinks.MaxInFlight; i++)
         {
             Assert.False(links.Throttled, $"throttled before fold {i}");
             fold.Add(fold.Key(StatsDimension.Model, "m"), fold.Key(StatsDimension.Provider, "p"), null, new FoldedRequest(in counters, null, null));
             links.Send(fold.TakeBatch()!, report: false, TestActor);
             var sent = probes[0].ExpectMsg<AggregatorActor.Fold>();
-            Assert.Equal(i, sent.Sequence);
-            if (sent.Report) reports.Add(sent.Sequence);
+            Assert.Equal((i, false), (sent.Sequence, sent.Report));
+            probes[1].ExpectMsg<AggregatorActor.Fold>();
         }
 
-        Assert.Equal(Enumerable.Range(1, AggregatorLinks.MaxUnreported / AggregatorLinks.ReportEvery).Select(k => (long)k * AggregatorLinks.ReportEvery), reports);
+        // Nothing folded yet: both aggregators are 16 folds behind.
         Assert.True(links.Throttled);
-        // Both were asked for a report with fold 16 and the agent aggregator was sent nothing: an Ask needs nothing new sent.
-        var needed = links.RequestReports(TestActor);
-        Assert.Equal([AggregatorLinks.MaxUnreported, AggregatorLinks.MaxUnreported, 0L], needed);
-        probes[0].ExpectNoMsg(TimeSpan.FromMilliseconds(50));
-        links.Record(new AggregatorActor.Folded(StatsDimension.Model, AggregatorLinks.MaxUnreported, []));
-        links.Record(new AggregatorActor.Folded(StatsDimension.Provider, AggregatorLinks.MaxUnreported - 1, []));
-        // One fold behind is no reason to hold the pump.
+        progress[0].Advance(AggregatorLinks.MaxInFlight);
+        Assert.True(links.Throttled);
+        progress[1].Advance(1);
         Assert.False(links.Throttled);
+        // A report request goes to those whose last report is behind (both), none to the agent aggregator, sent nothing.
+        var needed = links.RequestReports(TestActor);
+        Assert.Equal([AggregatorLinks.MaxInFlight + 1, AggregatorLinks.MaxInFlight + 1, 0L], needed);
+        Assert.True(probes[0].ExpectMsg<AggregatorActor.Fold>().Report);
+        Assert.True(probes[1].ExpectMsg<AggregatorActor.Fold>().Report);
+        probes[2].ExpectNoMsg(TimeSpan.FromMilliseconds(50));
+        // Asked already: asking again sends nothing more.
+        links.RequestReports(TestActor);
+        probes[0].ExpectNoMsg(TimeSpan.FromMilliseconds(50));
     }
 
     [Fact]
