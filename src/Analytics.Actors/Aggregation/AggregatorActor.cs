@@ -1,24 +1,20 @@
 using System.Collections.Immutable;
 using Akka.Actor;
-using Analytics.Actors.Percentiles;
 using Analytics.Contracts;
 
 namespace Analytics.Actors.Aggregation;
 
 /// <summary>
-/// Owns the rows of one breakdown (every model, every provider, or every agent): one <see cref="KeyAccumulator"/> per key
-/// and the immutable view of them that stats hand out. The pump tells it one <see cref="Fold"/> per drained batch that
-/// touched the breakdown, with one delta per key and the latencies of its requests, and tells the pump how far it has
-/// folded through an <see cref="AggregatorProgress"/>; when the pump asks for a report it answers with its view.
+/// Owns the rows of one breakdown (every model, every provider, or every agent: its <see cref="BreakdownRows"/>, one
+/// <see cref="KeyAccumulator"/> per key and the immutable view of them that stats hand out). The pump tells it one
+/// <see cref="Fold"/> per drained batch that touched the breakdown, with one delta per key and the latencies of its
+/// requests; it tells the pump how far it has folded through an <see cref="AggregatorProgress"/>, and answers with its view
+/// when the pump asks for a report.
 /// </summary>
 /// <remarks>
 /// <para>One actor per breakdown, not per key: the pump sums a batch per key before handing it over, so an aggregator
 /// gets one message per batch however many keys and events the batch held, and a stats Ask waits for at most three
 /// answers (the design before issue 13 had an actor per key and an Ask waited for one round trip per changed key).</para>
-/// <para>The view is an <see cref="ImmutableDictionary{TKey,TValue}.Builder"/>: a report sets only the rows that changed
-/// since the previous report (once each, however many batches touched them), and
-/// <see cref="ImmutableDictionary{TKey,TValue}.Builder.ToImmutable"/> is O(1), so a report costs what changed, not the
-/// number of keys.</para>
 /// <para>Each row keeps latency sketches for its percentiles, counted from the batch's <see cref="LatencyEntry"/>s whose
 /// buckets the pump computed once. Every request has exactly one model, so the model aggregator also keeps the totals'
 /// sketches and reports their percentiles, which costs the pump nothing.</para>
@@ -27,18 +23,12 @@ namespace Analytics.Actors.Aggregation;
 /// </remarks>
 internal sealed class AggregatorActor : UntypedActor
 {
-    private readonly StatsDimension _dimension;
+    private readonly BreakdownRows _rows;
     private readonly AggregatorProgress _progress;
-    private readonly List<KeyAccumulator> _changed = [];
-    private readonly ImmutableDictionary<string, UsageRow>.Builder _view = ImmutableDictionary.CreateBuilder<string, UsageRow>(StringComparer.Ordinal);
-    private KeyAccumulator?[] _rows = new KeyAccumulator?[16];
-    private LatencySketch? _totalDurations, _totalTimesToFirstToken;
-    private LatencyPercentiles? _totalDurationPercentiles, _totalTimeToFirstTokenPercentiles;
-    private bool _totalsChanged;
 
     public AggregatorActor(StatsDimension dimension, AggregatorProgress progress)
     {
-        _dimension = dimension;
+        _rows = new BreakdownRows(dimension);
         _progress = progress;
     }
 
@@ -81,72 +71,15 @@ internal sealed class AggregatorActor : UntypedActor
             case Fold fold:
                 if (fold.Batch is { } batch)
                 {
-                    Add(batch.Deltas(_dimension));
-                    Add(batch.Latencies);
+                    _rows.Add(batch);
                     batch.Release();
                 }
                 _progress.Advance(fold.Sequence);
-                if (fold.Report) Sender.Tell(Report(fold.Sequence));
+                if (fold.Report) Sender.Tell(_rows.Report(fold.Sequence));
                 break;
             default:
                 Unhandled(message);
                 break;
         }
-    }
-
-    private void Add(ReadOnlySpan<KeyDelta> deltas)
-    {
-        foreach (ref readonly var delta in deltas)
-        {
-            var row = Row(delta.Id, delta.Key);
-            row.Add(delta.Counters);
-            if (row.Changed) continue;
-            row.Changed = true;
-            _changed.Add(row);
-        }
-    }
-
-    /// <summary>Counts each request's latencies into its row's sketches (every row the batch names has a delta in it).</summary>
-    private void Add(ReadOnlySpan<LatencyEntry> latencies)
-    {
-        if (latencies.IsEmpty) return;
-        var totals = _dimension == StatsDimension.Model;
-        foreach (ref readonly var entry in latencies)
-        {
-            var id = entry.KeyIn(_dimension);
-            if (id < 0) continue;
-            _rows[id]!.Add(entry);
-            if (totals) KeyAccumulator.AddLatencies(ref _totalDurations, ref _totalTimesToFirstToken, entry);
-        }
-        _totalsChanged |= totals;
-    }
-
-    /// <summary>The row of key id <paramref name="id"/>, created on its first delta.</summary>
-    private KeyAccumulator Row(int id, string key)
-    {
-        if (id >= _rows.Length) Array.Resize(ref _rows, Math.Max(_rows.Length * 2, id + 1));
-        return _rows[id] ??= new KeyAccumulator(key);
-    }
-
-    private Folded Report(long sequence)
-    {
-        if (_totalsChanged)
-        {
-            _totalDurationPercentiles = _totalDurations?.Percentiles();
-            _totalTimeToFirstTokenPercentiles = _totalTimesToFirstToken?.Percentiles();
-            _totalsChanged = false;
-        }
-        return new Folded(_dimension, sequence, View(), _totalDurationPercentiles, _totalTimeToFirstTokenPercentiles);
-    }
-
-    private ImmutableDictionary<string, UsageRow> View()
-    {
-        foreach (var row in _changed)
-        {
-            _view[row.Key] = row.ToRow();
-            row.Changed = false;
-        }
-        _changed.Clear();
-        return _view.ToImmutable();
     }
 }

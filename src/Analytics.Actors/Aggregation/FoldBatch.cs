@@ -93,12 +93,4 @@ internal struct LatencyEntry
 
     /// <summary>The time to first token in milliseconds, or -1.</summary>
     public long FirstTokenMs;
-
-    /// <summary>The id of the request's key in <paramref name="dimension"/> (-1: none).</summary>
-    public readonly int KeyIn(StatsDimension dimension) => dimension switch
-    {
-        StatsDimension.Model => Model,
-        StatsDimension.Provider => Provider,
-        _ => Agent,
-    };
 }

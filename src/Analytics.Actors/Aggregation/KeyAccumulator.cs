@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Analytics.Actors.Percentiles;
 using Analytics.Contracts;
 
@@ -27,6 +28,7 @@ internal sealed class KeyAccumulator(string key)
     public void Add(in UsageCounters delta) => _counters.Add(in delta);
 
     /// <summary>Adds one request's latencies (a value of -1 is one it did not carry).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Add(in LatencyEntry entry) => AddLatencies(ref _durations, ref _timesToFirstToken, entry);
 
     /// <summary>The immutable row for a view, percentiles included.</summary>
@@ -37,6 +39,7 @@ internal sealed class KeyAccumulator(string key)
     };
 
     /// <summary>Counts a request's latencies into a pair of sketches (a key's or the totals').</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void AddLatencies(ref LatencySketch? durations, ref LatencySketch? timesToFirstToken, in LatencyEntry entry)
     {
         if (entry.DurationMs >= 0) (durations ??= new LatencySketch()).Add(entry.DurationMs, entry.DurationBucket);

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Analytics.Contracts;
 
 namespace Analytics.Actors.Percentiles;
@@ -73,10 +74,21 @@ internal sealed class LatencySketch
     /// </summary>
     /// <param name="value">A latency, >= 0.</param>
     /// <param name="bucket"><see cref="BucketOf"/>(<paramref name="value"/>).</param>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Add(long value, int bucket)
     {
-        if (value == 0) _zeros++;
-        else Increment(bucket, 1);
+        if (value == 0)
+        {
+            _zeros++;
+        }
+        else
+        {
+            // One unsigned compare covers both ends of the range held.
+            var slot = bucket - _offset;
+            var counts = _counts;
+            if ((uint)slot < (uint)counts.Length) counts[slot]++;
+            else Increment(bucket, 1);
+        }
         _count++;
         if (value < _min) _min = value;
         if (value > _max) _max = value;
