@@ -155,12 +155,11 @@ public class BudgetReadBenchmarks
 /// alone, with the meter's alone (the default host), and with both. <see cref="FoldUntilEvaluated"/> also waits until
 /// the evaluator handled every request. Four budgets count each request.
 /// </summary>
-[Config(typeof(Cfg))]
+[Config(typeof(PumpFold.Config))]
 public class BudgetPumpBenchmarks
 {
-    public const int Events = 100_000;
+    public const int Events = PumpFold.Events;
 
-    private ActorSystem? _system;
     private ServiceProvider? _services;
     private MetricsPipeline? _meter;
     private TapBudgetFeed? _feed;
@@ -173,11 +172,14 @@ public class BudgetPumpBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        _system = ActorSystem.Create("budgets", Hocon.Quiet);
-        var recorder = new UsageRecorder();
         _services = new ServiceCollection().AddMetrics().BuildServiceProvider();
+        _fold = new PumpFold("budgets", _ => new RequestTiming { DurationMs = 840 }, AttachTaps, agent: "agent-1");
+    }
+
+    private void AttachTaps(UsageRecorder recorder)
+    {
         if (Taps.Contains("meter", StringComparison.Ordinal))
-            _meter = MetricsPipeline.Start(recorder, _services.GetRequiredService<IMeterFactory>(), new MetricsOptions { QueueCapacity = Events });
+            _meter = MetricsPipeline.Start(recorder, _services!.GetRequiredService<IMeterFactory>(), new MetricsOptions { QueueCapacity = Events });
         if (Taps.Contains("budgets", StringComparison.Ordinal))
         {
             BudgetDefinition[] budgets =
@@ -192,11 +194,10 @@ public class BudgetPumpBenchmarks
                 TimeProvider.System, NullLogger.Instance);
             _runner.Start();
         }
-        _fold = new PumpFold(_system, recorder, Events, agent: "agent-1");
     }
 
     [Benchmark(Baseline = true, OperationsPerInvoke = Events)]
-    public long Fold() => _fold.Fold();
+    public long Fold() => _fold.Run().Totals.Requests;
 
     [Benchmark(OperationsPerInvoke = Events)]
     public long FoldUntilEvaluated()
@@ -211,20 +212,11 @@ public class BudgetPumpBenchmarks
     [GlobalCleanup]
     public void Cleanup()
     {
-        _system?.Terminate().Wait(TimeSpan.FromSeconds(10));
+        _fold.Dispose();
         _meter?.StopAsync().Wait(TimeSpan.FromSeconds(10));
         _feed?.Detach();
         _runner?.Completion.Wait(TimeSpan.FromSeconds(10));
         _services?.Dispose();
-    }
-
-    private sealed class Cfg : ManualConfig
-    {
-        public Cfg()
-        {
-            AddJob(BenchConfig.Mutator(fullIterations: 10, quickIterations: 3, fullWarmup: 2, quickWarmup: 1, invocationCount: 1));
-            AddColumn(StatisticColumn.OperationsPerSecond);
-        }
     }
 }
 

@@ -15,27 +15,26 @@ using OpenTelemetry.Metrics;
 namespace Analytics.Benchmarks;
 
 /// <summary>
-/// Benchmark 7a: what the <c>Analytics.Usage</c> meter costs the pump. The meter is fed by a tap the pump offers each
-/// LLM event to (as sync is), read on a task of its own; so the pump pays for materialising the event (id, record) and a
-/// channel write, and the reader pays for the measurements (benchmark 7b).
+/// Benchmark 7a: what the <c>Analytics.Usage</c> meter costs the pump. The pump writes one <c>MeterSample</c> per request
+/// into a per-batch buffer and hands the buffer to the meter's queue once per batch; a task of its own measures them
+/// (benchmark 7b). No event object, no id.
 /// </summary>
 /// <remarks>
 /// <list type="bullet">
-/// <item><see cref="Fold"/>: <see cref="Events"/> requests recorded and folded by the real pump and an Ask that sees
-/// them all, as benchmark 2 (Mean is time per event). <see cref="Metrics"/> <c>off</c> is the pump alone (no tap),
-/// <c>meter</c> adds the tap and its reader with nobody listening, <c>meter+sdk</c> has the OpenTelemetry SDK
-/// aggregating every instrument. The reader runs meanwhile, competing for the 2 cores.</item>
-/// <item><see cref="FoldUntilMeasured"/>: the same, then a wait until the meter measured every event: the whole
-/// cost of the metrics, end to end. The meter's queue holds <see cref="Events"/> here, so a burst measures every event
-/// instead of counting drops.</item>
+/// <item><see cref="Fold"/>: <see cref="Events"/> requests recorded by one producer and folded by the real pump and its
+/// aggregators, and an Ask that sees them all (Mean is time per event). <see cref="Metrics"/> <c>off</c> is the pump
+/// alone (no meter), <c>meter</c> adds the feed and its reader with nobody listening, <c>meter+sdk</c> has the
+/// OpenTelemetry SDK aggregating every instrument. The reader runs meanwhile, competing for the 2 cores.</item>
+/// <item><see cref="FoldUntilMeasured"/>: the same, then a wait until the meter measured every request: the whole
+/// cost of the metrics, end to end. The meter's queue holds <see cref="Events"/> here, so a burst measures every
+/// request instead of counting drops.</item>
 /// </list>
 /// </remarks>
-[Config(typeof(Cfg))]
+[Config(typeof(PumpFold.Config))]
 public class MetricsPumpBenchmarks
 {
-    public const int Events = 200_000;
+    public const int Events = PumpFold.Events;
 
-    private ActorSystem? _system;
     private ServiceProvider? _services;
     private MeterProvider? _sdk;
     private MetricsPipeline? _pipeline;
@@ -47,17 +46,17 @@ public class MetricsPumpBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        _system = ActorSystem.Create("metrics", Hocon.Quiet);
-        var recorder = new UsageRecorder();
         _services = new ServiceCollection().AddMetrics().BuildServiceProvider();
-        if (Metrics != "off")
-            _pipeline = MetricsPipeline.Start(recorder, _services.GetRequiredService<IMeterFactory>(), new MetricsOptions { QueueCapacity = Events });
+        var factory = _services.GetRequiredService<IMeterFactory>();
+        _fold = new PumpFold("metrics", _ => new RequestTiming { DurationMs = 840 }, recorder =>
+        {
+            if (Metrics != "off") _pipeline = MetricsPipeline.Start(recorder, factory, new MetricsOptions { QueueCapacity = Events });
+        });
         if (Metrics == "meter+sdk") _sdk = MeterBenchmarks.Sdk();
-        _fold = new PumpFold(_system, recorder, Events);
     }
 
     [Benchmark(Baseline = true, OperationsPerInvoke = Events)]
-    public long Fold() => _fold.Fold();
+    public long Fold() => _fold.Run().Totals.Requests;
 
     [Benchmark(OperationsPerInvoke = Events)]
     public long FoldUntilMeasured()
@@ -65,33 +64,25 @@ public class MetricsPumpBenchmarks
         var folded = Fold();
         if (_pipeline is null) return folded;
         var spin = new SpinWait();
-        while (_pipeline.Measured < folded) spin.SpinOnce();
+        while (_pipeline.Measured < _fold.Recorded) spin.SpinOnce();
         return folded;
     }
 
     [GlobalCleanup]
     public void Cleanup()
     {
-        _system?.Terminate().Wait(TimeSpan.FromSeconds(10));
+        _fold.Dispose();
         _pipeline?.StopAsync().Wait(TimeSpan.FromSeconds(10));
         _sdk?.Dispose();
         _services?.Dispose();
     }
 
-    private sealed class Cfg : ManualConfig
-    {
-        public Cfg()
-        {
-            AddJob(BenchConfig.Mutator(fullIterations: 15, quickIterations: 3, fullWarmup: 3, quickWarmup: 1, invocationCount: 1));
-            AddColumn(StatisticColumn.OperationsPerSecond);
-        }
-    }
 }
 
 /// <summary>
-/// Benchmark 7b: the metrics reader's work for one completed request (two token histograms, duration, time to first
-/// chunk, cost, cache-read tokens, the request counter), with nobody listening and with the OpenTelemetry SDK
-/// aggregating every instrument. Per event; it runs on the reader's task, never on a caller's thread or the pump's.
+/// Benchmark 7b: the metrics reader's work for one completed request's sample (two token histograms, duration, time to
+/// first chunk, cost, cache-read tokens, the request counter), with nobody listening and with the OpenTelemetry SDK
+/// aggregating every instrument. Per request; it runs on the reader's task, never on a caller's thread or the pump's.
 /// </summary>
 [Config(typeof(Cfg))]
 public class MeterBenchmarks
@@ -101,7 +92,7 @@ public class MeterBenchmarks
     private ServiceProvider? _services;
     private MeterProvider? _sdk;
     private UsageMeter _meter = null!;
-    private LlmRequestCompleted[] _events = [];
+    private MeterSample[] _samples = [];
 
     [Params("none", "sdk")]
     public string Listener { get; set; } = "none";
@@ -118,18 +109,18 @@ public class MeterBenchmarks
         _services = new ServiceCollection().AddMetrics().BuildServiceProvider();
         _meter = new UsageMeter(_services.GetRequiredService<IMeterFactory>(), new MetricsOptions(), new UsageSignals(new UsageRecorder(), null, null, () => 0));
         if (Listener == "sdk") _sdk = Sdk();
-        _events = Array.ConvertAll(Workload.Requests, r => new LlmRequestCompleted
+        _samples = Array.ConvertAll(Workload.Requests, r => new MeterSample
         {
-            EventId = Guid.NewGuid().ToString("D"), Model = r.Model, Provider = r.Provider, InputTokens = r.InputTokens, OutputTokens = r.OutputTokens,
-            CacheReadInputTokens = r.InputTokens / 2, CostMicros = r.CostMicros, DurationMs = 840, TimeToFirstTokenMs = 210,
+            Model = r.Model, Provider = r.Provider, InputTokens = r.InputTokens, OutputTokens = r.OutputTokens,
+            CacheReadTokens = r.InputTokens / 2, CostMicros = r.CostMicros, DurationMs = 840, TimeToFirstTokenMs = 210,
         });
     }
 
     [Benchmark(OperationsPerInvoke = PerInvoke)]
     public void MeasureOneEvent()
     {
-        var events = _events;
-        for (var i = 0; i < PerInvoke; i++) _meter.Measure(events[i & Workload.Mask]);
+        var samples = _samples;
+        for (var i = 0; i < PerInvoke; i++) _meter.Measure(samples[i & Workload.Mask]);
     }
 
     [GlobalCleanup]

@@ -17,12 +17,15 @@ namespace Analytics.Benchmarks;
 /// </summary>
 /// <remarks>
 /// <list type="bullet">
-/// <item><see cref="Ours_Ask"/>: nothing pending; the pump drains nothing and replies with its views.</item>
-/// <item><see cref="Ours_RecordThenAsk"/>: the read-your-writes case: one event was just recorded, so the
-/// pump drains and folds it, and copies its model's, provider's and agent's rows into the snapshot.</item>
+/// <item><see cref="Ours_Ask"/>: nothing pending; the pump drains nothing and replies at once with the aggregators'
+/// last reports.</item>
+/// <item><see cref="Ours_RecordThenAsk"/>: the read-your-writes case: one event was just recorded, so the pump drains
+/// and folds it, hands the batch to the model, provider and agent aggregators and waits for their reports (one row
+/// rebuilt in each).</item>
 /// <item><see cref="Ours_TouchEveryKeyThenAsk"/>: the worst case: one event for each of the <see cref="Keys"/>
-/// models and agents was just recorded (inside the measured time), so the pump folds them all and copies
-/// 2 x Keys + providers changed rows into the snapshot's immutable dictionaries.</item>
+/// models and agents was just recorded (inside the measured time), so the pump folds them all and hands one batch over;
+/// the model and the agent aggregator each set Keys changed rows in their immutable views (at the same time, on the
+/// aggregators' two threads) before they report.</item>
 /// <item><see cref="AkkaTellPerEvent_TellThenAsk"/>: the naive actor peer after one Tell; it must copy its
 /// dictionaries into an immutable snapshot for every Ask.</item>
 /// </list>

@@ -1,6 +1,7 @@
 using Akka.Actor;
 using Akka.Hosting;
 using Akka.Hosting.Logging;
+using Analytics.Actors.Aggregation;
 using Analytics.Actors.Budgets;
 using Analytics.Actors.Hosting;
 using Analytics.Actors.Metrics;
@@ -87,6 +88,8 @@ public static class AnalyticsHostingExtensions
     {
         // The sync flush runs in a CoordinatedShutdown phase whose default timeout (5 s) is shorter than FlushTimeout may be.
         builder.AddHocon(SyncRegistration.ShutdownHocon, HoconAddMode.Prepend);
+        // A default, so appended: a host's own HOCON may size the aggregators' thread pool.
+        builder.AddHocon(AggregatorDispatcher.Hocon, HoconAddMode.Append);
         builder.ConfigureLoggers(loggers =>
         {
             // AddLoggerFactory registers the ILoggerFactory setup the bridge reads; the bridge then replaces its logger.

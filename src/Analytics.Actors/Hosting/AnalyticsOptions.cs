@@ -38,9 +38,10 @@ public sealed class AnalyticsOptions
     public int WakeFillPercent { get; set; } = 50;
 
     /// <summary>
-    /// Where the pump runs. <see cref="PumpThreadMode.Dedicated"/> (default): a thread of its own (an Akka
-    /// PinnedDispatcher), so producers saturating the .NET thread pool cannot starve it and stats stay answerable;
-    /// <see cref="PumpThreadMode.ThreadPool"/>: the actor system's default dispatcher.
+    /// Where the pump and its aggregators run. <see cref="PumpThreadMode.Dedicated"/> (default): the pump on a thread of
+    /// its own (an Akka PinnedDispatcher) and the aggregators on a dispatcher with two threads of its own
+    /// (<c>usage-analytics-aggregators</c> in HOCON), so producers saturating the .NET thread pool cannot starve them and
+    /// stats stay answerable; <see cref="PumpThreadMode.ThreadPool"/>: all on the actor system's default dispatcher.
     /// </summary>
     public PumpThreadMode PumpThread { get; set; } = PumpThreadMode.Dedicated;
 
@@ -49,9 +50,9 @@ public sealed class AnalyticsOptions
 
     /// <summary>
     /// Most distinct keys each breakdown (by model, by provider, by agent) holds. Keys are caller strings and each costs
-    /// about 4.5 KB (an aggregator actor and its rows), so without a cap memory grows with every new agent id. Once a
-    /// breakdown is full, events of new keys are counted under the key <c>(other)</c> (logged once per breakdown); the
-    /// totals stay exact. Default 10,000; 1..1,000,000.
+    /// memory (the pump's entry for it, its row in its breakdown's aggregator and in the stats view, and its latency
+    /// sketches), so without a cap memory grows with every new agent id. Once a breakdown is full, events of new keys are
+    /// counted under the key <c>(other)</c> (logged once per breakdown); the totals stay exact. Default 10,000; 1..1,000,000.
     /// </summary>
     public int MaxKeysPerBreakdown { get; set; } = 10_000;
 
@@ -97,7 +98,7 @@ public sealed class AnalyticsOptions
 /// <summary>Where the ingress pump runs (<see cref="AnalyticsOptions.PumpThread"/>).</summary>
 public enum PumpThreadMode
 {
-    /// <summary>A dedicated thread (Akka's PinnedDispatcher): immune to thread-pool starvation.</summary>
+    /// <summary>A dedicated thread for the pump (Akka's PinnedDispatcher) and a dedicated dispatcher for its aggregators: immune to thread-pool starvation.</summary>
     Dedicated,
 
     /// <summary>The actor system's default dispatcher, on the .NET thread pool.</summary>

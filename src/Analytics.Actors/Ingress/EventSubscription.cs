@@ -12,10 +12,10 @@ namespace Analytics.Actors;
 /// </summary>
 public sealed class EventSubscription : IDisposable
 {
-    private readonly TapRegistry _registry;
+    private readonly TapRegistry<EventTap> _registry;
     private readonly EventTap _tap;
 
-    internal EventSubscription(TapRegistry registry, EventTap tap, ChannelReader<AnalyticsEvent> reader)
+    internal EventSubscription(TapRegistry<EventTap> registry, EventTap tap, ChannelReader<AnalyticsEvent> reader)
     {
         _registry = registry;
         _tap = tap;

@@ -1,25 +1,26 @@
 namespace Analytics.Actors.Ingress;
 
 /// <summary>
-/// The consumers of materialised events (streaming subscriptions, sync), as a copy-on-write array: the pump reads it
-/// once per event with no lock, and adding or removing a tap (rare) swaps in a new array.
+/// The consumers the pump hands its output to (event taps: streaming subscriptions, sync, the store; meter feeds), as a
+/// copy-on-write array: the pump reads it with no lock, and adding or removing a consumer (rare) swaps in a new array.
 /// </summary>
-internal sealed class TapRegistry
+/// <typeparam name="T">The kind of consumer.</typeparam>
+internal sealed class TapRegistry<T> where T : class
 {
-    private EventTap[] _taps = [];
+    private T[] _taps = [];
 
-    /// <summary>The taps right now.</summary>
-    public EventTap[] Current => Volatile.Read(ref _taps);
+    /// <summary>The consumers right now.</summary>
+    public T[] Current => Volatile.Read(ref _taps);
 
-    /// <summary>Adds a tap; it receives events drained from now on.</summary>
-    public void Add(EventTap tap) => Swap(current => [.. current, tap]);
+    /// <summary>Adds a consumer; it receives what is drained from now on.</summary>
+    public void Add(T tap) => Swap(current => [.. current, tap]);
 
-    /// <summary>Removes a tap.</summary>
-    public void Remove(EventTap tap) => Swap(current => Array.FindAll(current, t => !ReferenceEquals(t, tap)));
+    /// <summary>Removes a consumer.</summary>
+    public void Remove(T tap) => Swap(current => Array.FindAll(current, t => !ReferenceEquals(t, tap)));
 
-    private void Swap(Func<EventTap[], EventTap[]> change)
+    private void Swap(Func<T[], T[]> change)
     {
-        EventTap[] current, next;
+        T[] current, next;
         do
         {
             current = Volatile.Read(ref _taps);

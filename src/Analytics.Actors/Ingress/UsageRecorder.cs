@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Threading.Channels;
 using Analytics.Actors.Ingress;
+using Analytics.Actors.Metrics;
 using Analytics.Contracts;
 
 namespace Analytics.Actors;
@@ -32,7 +33,8 @@ public sealed class UsageRecorder
 
     private readonly IngressBuffer _buffer;
     private readonly PumpSignal _signal;
-    private readonly TapRegistry _taps = new();
+    private readonly TapRegistry<EventTap> _taps = new();
+    private readonly TapRegistry<MeterFeed> _meterFeeds = new();
     private long _rejected;
     private string? _lastRejection;
     private int _stopped;
@@ -89,7 +91,10 @@ public sealed class UsageRecorder
 
     internal PumpSignal Signal => _signal;
 
-    internal TapRegistry Taps => _taps;
+    internal TapRegistry<EventTap> Taps => _taps;
+
+    /// <summary>The meters fed by the pump, one small record per request in per-batch buffers (see <see cref="MeterFeed"/>).</summary>
+    internal TapRegistry<MeterFeed> MeterFeeds => _meterFeeds;
 
     // ---------------------------------------------------------------- completed
 

@@ -9,8 +9,8 @@ namespace Analytics.Actors;
 public sealed class MetricsOptions
 {
     /// <summary>
-    /// Measure every request into the meter (a bounded queue filled by the pump, read on a thread of its own). Default
-    /// true; false creates no meter and costs nothing.
+    /// Measure every request into the meter (one small record per request, handed over by the pump once per batch to a
+    /// bounded queue read on a thread of its own). Default true; false creates no meter and costs nothing.
     /// </summary>
     public bool Enabled { get; set; } = true;
 
@@ -27,7 +27,7 @@ public sealed class MetricsOptions
     public int MaxAgents { get; set; } = 100;
 
     /// <summary>
-    /// Events waiting between the pump and the meter; when full, events are not measured and are counted in
+    /// Requests waiting between the pump and the meter; when full, requests are not measured and are counted in
     /// <c>analytics.usage.metrics.dropped</c> (the stats still count them). Default 10,000; 1..10,000,000.
     /// </summary>
     public int QueueCapacity { get; set; } = 10_000;

@@ -6,7 +6,7 @@ using static Analytics.Actors.Metrics.UsageInstruments;
 namespace Analytics.Actors.Metrics;
 
 /// <summary>
-/// The <c>Analytics.Usage</c> meter: per-request instruments fed by <see cref="Measure"/> (one thread, the metrics
+/// The <c>Analytics.Usage</c> meter: per-request instruments fed by <c>Measure</c> (one thread, the metrics
 /// reader), and observable instruments that read the ring, sync and store counters when a listener collects.
 /// </summary>
 internal sealed class UsageMeter
@@ -83,54 +83,53 @@ internal sealed class UsageMeter
     /// <summary>The meter (owned by the factory).</summary>
     public Meter Meter { get; }
 
+    /// <summary>Measures one completed or failed event (other kinds are not measured). Metrics reader only: not thread-safe.</summary>
+    public void Measure(AnalyticsEvent e)
+    {
+        if (MeterSample.Of(e) is { } sample) Measure(sample);
+    }
+
     /// <summary>Measures one completed or failed request. Metrics reader only: not thread-safe.</summary>
     /// <remarks>
     /// Each instrument is skipped while nobody listens to it (<see cref="Instrument.Enabled"/>), so a host without an
-    /// exporter pays a few checks per event, not the attribute lists.
+    /// exporter pays a few checks per request, not the attribute lists.
     /// </remarks>
-    public void Measure(AnalyticsEvent e)
+    public void Measure(in MeterSample sample)
     {
-        switch (e)
-        {
-            case LlmRequestCompleted c:
-                MeasureCompleted(c);
-                break;
-            case LlmRequestFailed f:
-                MeasureFailed(f);
-                break;
-        }
+        if (sample.Failed) MeasureFailed(sample);
+        else MeasureCompleted(sample);
     }
 
-    private void MeasureCompleted(LlmRequestCompleted c)
+    private void MeasureCompleted(in MeterSample c)
     {
         if (!(_tokenUsage.Enabled || _duration.Enabled || _timeToFirstChunk.Enabled || _requests.Enabled || _cost.Enabled || _tokens.Enabled
               || _unpriced.Enabled)) return;
-        var tags = Tags(c.Provider, c.Model, c.AgentId);
+        var tags = Tags(c.Provider, c.Model, c.Agent);
 
         if (_tokenUsage.Enabled)
         {
             _tokenUsage.Record(c.InputTokens, With(tags, TokenType, "input"));
             _tokenUsage.Record(c.OutputTokens, With(tags, TokenType, "output"));
         }
-        if (c.DurationMs is { } duration && _duration.Enabled) _duration.Record(duration / 1000d, tags);
-        if (c.TimeToFirstTokenMs is { } ttft && _timeToFirstChunk.Enabled) _timeToFirstChunk.Record(ttft / 1000d, tags);
+        if (c.DurationMs >= 0 && _duration.Enabled) _duration.Record(c.DurationMs / 1000d, tags);
+        if (c.TimeToFirstTokenMs >= 0 && _timeToFirstChunk.Enabled) _timeToFirstChunk.Record(c.TimeToFirstTokenMs / 1000d, tags);
         if (c.CostMicros != 0 && _cost.Enabled) _cost.Add(c.CostMicros / MicrosPerDollar, tags);
         if (c.Unpriced && _unpriced.Enabled) _unpriced.Add(1, tags);
         if (_tokens.Enabled)
         {
-            if (c.CacheReadInputTokens != 0) _tokens.Add(c.CacheReadInputTokens, With(tags, TokenType, "cache_read"));
-            if (c.CacheCreationInputTokens != 0) _tokens.Add(c.CacheCreationInputTokens, With(tags, TokenType, "cache_write"));
+            if (c.CacheReadTokens != 0) _tokens.Add(c.CacheReadTokens, With(tags, TokenType, "cache_read"));
+            if (c.CacheWriteTokens != 0) _tokens.Add(c.CacheWriteTokens, With(tags, TokenType, "cache_write"));
             if (c.ReasoningTokens != 0) _tokens.Add(c.ReasoningTokens, With(tags, TokenType, "reasoning"));
         }
         if (_requests.Enabled) _requests.Add(1, With(tags, Outcome, "completed"));
     }
 
-    private void MeasureFailed(LlmRequestFailed f)
+    private void MeasureFailed(in MeterSample f)
     {
         if (!(_duration.Enabled || _requests.Enabled)) return;
-        var tags = Tags(f.Provider, f.Model, f.AgentId);
+        var tags = Tags(f.Provider, f.Model, f.Agent);
         tags.Add(ErrorType, string.IsNullOrEmpty(f.ErrorCode) ? Other : f.ErrorCode);
-        if (f.DurationMs is { } duration && _duration.Enabled) _duration.Record(duration / 1000d, tags);
+        if (f.DurationMs >= 0 && _duration.Enabled) _duration.Record(f.DurationMs / 1000d, tags);
         if (_requests.Enabled) _requests.Add(1, With(tags, Outcome, "failed"));
     }
 

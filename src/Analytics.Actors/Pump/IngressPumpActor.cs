@@ -1,21 +1,31 @@
+using System.Collections.Immutable;
 using Akka.Actor;
 using Akka.Event;
 using Analytics.Actors.Aggregation;
 using Analytics.Actors.Ingress;
+using Analytics.Actors.Metrics;
 using Analytics.Actors.Pricing;
 using Analytics.Contracts;
 
 namespace Analytics.Actors.Pump;
 
 /// <summary>
-/// The single consumer of the ingress ring and the owner of the stats. It drains the ring in batches (woken by its
+/// The single consumer of the ingress ring and the coordinator of the stats. It drains the ring in batches (woken by its
 /// <see cref="PumpPoller"/>, or by a producer whose part of the ring is filling up), prices each event
-/// (<see cref="ModelPriceMemo"/>), folds it into the per-key rows (<see cref="UsageFold"/>), hands materialised events
-/// to the taps (<see cref="EventMaterializer"/>), and answers <see cref="UsageQueries.GetStats"/> with read-your-writes.
+/// (<see cref="ModelPriceMemo"/>), sums the batch per key (<see cref="UsageFold"/>) and hands it to its three
+/// <see cref="AggregatorActor"/> children (per model, per provider, per agent), which own the rows; it hands materialised
+/// events to the taps (<see cref="EventMaterializer"/>), and answers <see cref="UsageQueries.GetStats"/> with
+/// read-your-writes from the aggregators' reports.
 /// </summary>
 /// <remarks>
-/// By default it runs on a thread of its own (<see cref="PumpThreadMode.Dedicated"/>, an Akka PinnedDispatcher), so
-/// producers that hold every thread-pool thread cannot stop it from draining the ring or answering stats.
+/// <para>By default it runs on a thread of its own (<see cref="PumpThreadMode.Dedicated"/>, an Akka PinnedDispatcher) and
+/// its aggregators on a dispatcher of their own (<see cref="AggregatorDispatcher"/>), so producers that hold every
+/// thread-pool thread cannot stop it from draining the ring or answering stats.</para>
+/// <para>An Ask is answered once each aggregator reported on everything handed to it before the Ask, with the totals as
+/// they were then (the pump keeps them), so the totals always equal the sum of each breakdown. While an Ask waits the pump
+/// drains nothing more: under sustained load, more folds would only give the aggregators more to do before the answer.</para>
+/// <para>An aggregator that fails fails the pump (it escalates): a restarted aggregator would have lost its rows while the
+/// pump kept the totals.</para>
 /// </remarks>
 internal sealed class IngressPumpActor : UntypedActor
 {
@@ -31,10 +41,14 @@ internal sealed class IngressPumpActor : UntypedActor
     private readonly ModelPriceMemo _prices;
     private readonly EventMaterializer _materializer;
     private readonly UsageFold _fold;
+    private readonly MeterHandOff _meter;
     private readonly Dictionary<string, ModelEntry> _models = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, KeyAccumulator> _suppliedProviders = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, BatchKey> _suppliedProviders = new(StringComparer.Ordinal);
     private readonly List<IngressRecord> _deferredStops = [];
+    private readonly Queue<PendingStats> _pendingStats = new();
+    private AggregatorLinks _aggregators = null!;
     private PumpPoller? _poller;
+    private bool _drainDeferred;
     private int _firstShard;
     private long _folded;
     private long _published = -1;
@@ -48,6 +62,7 @@ internal sealed class IngressPumpActor : UntypedActor
         _syncCounters = syncCounters;
         _prices = new ModelPriceMemo(catalog, Context.GetLogger());
         _materializer = new EventMaterializer(time);
+        _meter = new MeterHandOff(recorder.MeterFeeds);
         var log = Context.GetLogger();
         _fold = new UsageFold(options.MaxKeysPerBreakdown, dimension => log.Warning(
             "The {Dimension} breakdown holds {MaxKeys} keys ({Setting}): events of further new keys are counted under {OverflowKey}",
@@ -85,6 +100,8 @@ internal sealed class IngressPumpActor : UntypedActor
     /// <inheritdoc />
     protected override void PreStart()
     {
+        var dispatcher = _options.PumpThread == PumpThreadMode.Dedicated ? AggregatorDispatcher.Ensure(Context.System) : null;
+        _aggregators = AggregatorLinks.Start(Context, dispatcher);
         var self = Self;
         _recorder.Signal.Attach(() => self.Tell(Wake.Instance), _options.WakeFillPercent);
         _poller = new PumpPoller(_recorder.Buffer, _recorder.Signal, _options.PollInterval, _options.DrainInterval, $"usage-analytics-poller-{Self.Path.Name}");
@@ -98,20 +115,35 @@ internal sealed class IngressPumpActor : UntypedActor
     }
 
     /// <inheritdoc />
+    protected override SupervisorStrategy SupervisorStrategy() => new OneForOneStrategy(_ => Directive.Escalate);
+
+    /// <inheritdoc />
     protected override void OnReceive(object message)
     {
         switch (message)
         {
             case Wake:
-                DrainSome();
+                // While an Ask waits for reports, or an aggregator is far behind, draining more would only give the
+                // aggregators more to do first. The ring holds what arrives meanwhile (or counts it as dropped when full).
+                if (_pendingStats.Count > 0) _drainDeferred = true;
+                else if (_aggregators.Throttled)
+                {
+                    // Its report says when it caught up (OnReport wakes the drain again).
+                    _aggregators.RequestReports(Self);
+                    _drainDeferred = true;
+                }
+                else DrainSome();
                 break;
             case UsageQueries.GetStats:
-                DrainToTails();
-                Sender.Tell(Snapshot());
+                DrainToTails(report: true);
+                AnswerOrWait(Sender);
+                break;
+            case AggregatorActor.Folded report:
+                OnReport(report);
                 break;
             case DrainAll:
                 _recorder.MarkStopped();
-                DrainToTails();
+                DrainToTails(report: false);
                 Sender.Tell(new Drained(_folded));
                 break;
             default:
@@ -120,9 +152,49 @@ internal sealed class IngressPumpActor : UntypedActor
         }
     }
 
+    /// <summary>
+    /// Answers at once when every aggregator already reported on all it was sent; otherwise asks for the missing reports
+    /// and answers when they come, with the totals and counters as they are now.
+    /// </summary>
+    private void AnswerOrWait(IActorRef asker)
+    {
+        var stats = Snapshot();
+        var needed = _aggregators.RequestReports(Self);
+        var pending = new PendingStats(asker, stats, needed);
+        for (var d = 0; d < needed.Length; d++)
+        {
+            var latest = _aggregators.Latest((StatsDimension)d);
+            if (latest.Sequence == needed[d]) pending.Reports[d] = latest;
+        }
+        if (_pendingStats.Count == 0 && pending.Complete) asker.Tell(pending.Answer());
+        else _pendingStats.Enqueue(pending);
+    }
+
+    private void OnReport(AggregatorActor.Folded report)
+    {
+        _aggregators.Record(report);
+        var d = (int)report.Dimension;
+        foreach (var pending in _pendingStats)
+        {
+            if (pending.Needed[d] == report.Sequence) pending.Reports[d] = report;
+        }
+        // Answered in the order they came: each one's snapshot was taken when it arrived.
+        while (_pendingStats.TryPeek(out var first) && first.Complete)
+        {
+            _pendingStats.Dequeue();
+            first.Asker.Tell(first.Answer());
+        }
+        if (_drainDeferred && _pendingStats.Count == 0 && !_aggregators.Throttled)
+        {
+            _drainDeferred = false;
+            Self.Tell(Wake.Instance);
+        }
+    }
+
     private void DrainSome()
     {
         _prices.Refresh();
+        _meter.Begin();
         var sink = new Sink(this);
         var shards = _recorder.Buffer.Shards;
         var budget = _options.DrainBatchSize;
@@ -134,7 +206,7 @@ internal sealed class IngressPumpActor : UntypedActor
         }
         _firstShard = (_firstShard + 1) % shards.Length;
         if (_deferredStops.Count > 0) EmitDeferredStops();
-        FinishBatch();
+        FinishBatch(report: false);
         // A full batch means more is probably waiting: continue through the mailbox so queries interleave.
         if (budget == 0 || _recorder.Signal.GoIdle()) Self.Tell(Wake.Instance);
     }
@@ -144,12 +216,13 @@ internal sealed class IngressPumpActor : UntypedActor
     /// writing: this is what makes a stats Ask see every write that returned before it was sent. It stops at that tail,
     /// so an Ask under sustained load does a bounded amount of work.
     /// </summary>
-    private void DrainToTails()
+    private void DrainToTails(bool report)
     {
         _prices.Refresh();
+        _meter.Begin();
         DrainEverythingToTails();
         EmitDeferredStops();
-        FinishBatch();
+        FinishBatch(report);
     }
 
     private void EmitDeferredStops()
@@ -187,6 +260,8 @@ internal sealed class IngressPumpActor : UntypedActor
                 var (cost, unpriced) = _prices.Cost(r, model.Info);
                 var counters = UsageCounters.ForCompleted(r.Usage, cost, unpriced, r.Duration, r.TimeToFirstToken);
                 _fold.Add(model.Row, provider, Agent(r.AgentId), new FoldedRequest(in counters, r.Duration, r.TimeToFirstToken));
+                if (_fold.Full) HandOver(report: false);
+                if (_meter.Active) Sample(r, provider.Key, cost, unpriced);
                 Emit(r, new PricedRequest(provider.Key, cost, unpriced));
                 break;
             }
@@ -196,6 +271,8 @@ internal sealed class IngressPumpActor : UntypedActor
                 var provider = r.Provider is null ? model.Provider : SuppliedProvider(r.Provider);
                 var counters = UsageCounters.ForFailed(r.Duration);
                 _fold.Add(model.Row, provider, Agent(r.AgentId), new FoldedRequest(in counters, r.Duration, null));
+                if (_fold.Full) HandOver(report: false);
+                if (_meter.Active) Sample(r, provider.Key, 0, false);
                 Emit(r, new PricedRequest(provider.Key, 0, false));
                 break;
             }
@@ -228,7 +305,7 @@ internal sealed class IngressPumpActor : UntypedActor
             if (entry.Version != _prices.Version) Resolve(entry);
             return entry;
         }
-        entry = new ModelEntry(_fold.Key(StatsDimension.Model, model));
+        entry = new ModelEntry(model, _fold.Key(StatsDimension.Model, model));
         Resolve(entry);
         // Bounded like the price memo: a flood of distinct names (folded into the overflow row past the key cap) is
         // resolved every time instead of remembered.
@@ -238,13 +315,14 @@ internal sealed class IngressPumpActor : UntypedActor
 
     private void Resolve(ModelEntry entry)
     {
-        entry.Info = _prices.Resolve(entry.Row.Key);
+        // The model as recorded, not its row's key: past the key cap that is the overflow row.
+        entry.Info = _prices.Resolve(entry.Model);
         entry.Version = _prices.Version;
         entry.Provider = _fold.Key(StatsDimension.Provider, entry.Info.Provider);
     }
 
     /// <summary>The row of a provider the caller named (normalised once per distinct spelling).</summary>
-    private KeyAccumulator SuppliedProvider(string provider)
+    private BatchKey SuppliedProvider(string provider)
     {
         if (_suppliedProviders.TryGetValue(provider, out var row)) return row;
         row = _fold.Key(StatsDimension.Provider, _prices.Canonical(provider));
@@ -253,7 +331,28 @@ internal sealed class IngressPumpActor : UntypedActor
         return row;
     }
 
-    private KeyAccumulator? Agent(string? agent) => agent is null ? null : _fold.Key(StatsDimension.Agent, agent);
+    private BatchKey? Agent(string? agent) => agent is null ? null : _fold.Key(StatsDimension.Agent, agent);
+
+    /// <summary>The meters' record of a completed or failed request, written in place into the batch's buffer.</summary>
+    private void Sample(in IngressRecord r, string provider, long cost, bool unpriced)
+    {
+        ref var s = ref _meter.Add();
+        s.Model = r.Model!;
+        s.Provider = provider;
+        s.Agent = r.AgentId;
+        s.Failed = r.Kind == AnalyticsEventKind.LlmRequestFailed;
+        s.ErrorCode = r.ErrorCode;
+        s.Unpriced = unpriced;
+        s.InputTokens = r.InputTokens;
+        s.OutputTokens = r.OutputTokens;
+        s.CacheReadTokens = r.CacheReadTokens;
+        s.CacheWriteTokens = r.CacheCreationTokens;
+        s.ReasoningTokens = r.ReasoningTokens;
+        s.CostMicros = cost;
+        // The ring's "not measured" is -1 too.
+        s.DurationMs = r.DurationMs;
+        s.TimeToFirstTokenMs = r.TimeToFirstTokenMs;
+    }
 
     /// <summary>Hands the event to every tap; materialised only when someone listens.</summary>
     private void Emit(in IngressRecord r, in PricedRequest priced)
@@ -264,13 +363,23 @@ internal sealed class IngressPumpActor : UntypedActor
         foreach (var tap in taps) tap.Offer(e);
     }
 
-    private void FinishBatch()
+    /// <summary>Hands the batch to the aggregators (asking for reports when an Ask waits) and publishes the totals.</summary>
+    private void FinishBatch(bool report)
     {
+        HandOver(report);
+        _meter.HandOver();
         if (_folded == _published) return;
         _published = _folded;
         _recorder.PublishFolded(new UsageRow(_fold.Totals), _folded);
     }
 
+    /// <summary>Hands what the batch holds to the aggregators (also mid-drain, when it is <see cref="UsageFold.Full"/>).</summary>
+    private void HandOver(bool report)
+    {
+        if (_fold.TakeBatch() is { } batch) _aggregators.Send(batch, report, Self);
+    }
+
+    /// <summary>Everything the pump itself knows now; the breakdowns are filled in from the aggregators' reports.</summary>
     private UsageStats Snapshot()
     {
         var accepted = _recorder.AcceptedCount;
@@ -282,9 +391,9 @@ internal sealed class IngressPumpActor : UntypedActor
         return new UsageStats
         {
             Totals = new UsageRow(_fold.Totals),
-            ByModel = _fold.View(StatsDimension.Model),
-            ByProvider = _fold.View(StatsDimension.Provider),
-            ByAgent = _fold.View(StatsDimension.Agent),
+            ByModel = ImmutableDictionary<string, UsageRow>.Empty,
+            ByProvider = ImmutableDictionary<string, UsageRow>.Empty,
+            ByAgent = ImmutableDictionary<string, UsageRow>.Empty,
             // The pump is the only consumer, so Folded is exactly what left the ring: Pending is exact too.
             Ingress = new IngressCounters(accepted, _recorder.DroppedCount, _recorder.RejectedCount, _folded, Math.Max(0, accepted - _folded), subscriberDropped),
             Lifecycle = new LifecycleCounters(_budgetEvents, _routerStarts, _routerStops),
@@ -293,17 +402,45 @@ internal sealed class IngressPumpActor : UntypedActor
         };
     }
 
-    /// <summary>What the pump keeps per model string.</summary>
-    private sealed class ModelEntry(KeyAccumulator row)
+    /// <summary>A stats Ask waiting for the aggregators' reports, with what the pump knew when it arrived.</summary>
+    private sealed class PendingStats(IActorRef asker, UsageStats stats, long[] needed)
     {
-        public KeyAccumulator Row { get; } = row;
+        public IActorRef Asker { get; } = asker;
+
+        /// <summary>Per breakdown, the fold whose report the answer needs: the last one sent before the Ask.</summary>
+        public long[] Needed { get; } = needed;
+
+        public AggregatorActor.Folded?[] Reports { get; } = new AggregatorActor.Folded?[needed.Length];
+
+        public bool Complete => Array.TrueForAll(Reports, r => r is not null);
+
+        public UsageStats Answer() => stats with
+        {
+            // Every request has one model, so the model aggregator's report carries the totals' percentiles.
+            Totals = stats.Totals with
+            {
+                DurationMsPercentiles = Reports[(int)StatsDimension.Model]!.TotalDurations,
+                TimeToFirstTokenMsPercentiles = Reports[(int)StatsDimension.Model]!.TotalTimesToFirstToken,
+            },
+            ByModel = Reports[(int)StatsDimension.Model]!.View,
+            ByProvider = Reports[(int)StatsDimension.Provider]!.View,
+            ByAgent = Reports[(int)StatsDimension.Agent]!.View,
+        };
+    }
+
+    /// <summary>What the pump keeps per model string.</summary>
+    private sealed class ModelEntry(string model, BatchKey row)
+    {
+        public string Model { get; } = model;
+
+        public BatchKey Row { get; } = row;
 
         public ModelInfo Info { get; set; } = null!;
 
         public long Version { get; set; }
 
         /// <summary>The row of <see cref="ModelInfo.Provider"/>, for events that name no provider.</summary>
-        public KeyAccumulator Provider { get; set; } = null!;
+        public BatchKey Provider { get; set; } = null!;
     }
 
     /// <summary>The drain loops call back into the pump through this struct, so their loop is specialised for it.</summary>

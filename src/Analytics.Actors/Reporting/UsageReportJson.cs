@@ -153,7 +153,19 @@ internal static class UsageReportJson
         w.WriteNumber("average_tokens_per_request", Math.Round(row.AverageTokensPerRequest, 3));
         if (row.AverageDurationMs is { } d) w.WriteNumber("average_duration_ms", Math.Round(d, 3));
         if (row.AverageTimeToFirstTokenMs is { } t) w.WriteNumber("average_time_to_first_token_ms", Math.Round(t, 3));
+        WritePercentiles(w, "duration_ms", row.DurationMsPercentiles);
+        WritePercentiles(w, "time_to_first_token_ms", row.TimeToFirstTokenMsPercentiles);
         w.WriteEndObject();
+    }
+
+    /// <summary><c>{prefix}_p50</c> .. <c>{prefix}_p99</c>, omitted when no request of the row carried the latency.</summary>
+    private static void WritePercentiles(Utf8JsonWriter w, string prefix, LatencyPercentiles? p)
+    {
+        if (p is null) return;
+        w.WriteNumber($"{prefix}_p50", Math.Round(p.P50, 3));
+        w.WriteNumber($"{prefix}_p90", Math.Round(p.P90, 3));
+        w.WriteNumber($"{prefix}_p95", Math.Round(p.P95, 3));
+        w.WriteNumber($"{prefix}_p99", Math.Round(p.P99, 3));
     }
 
     /// <summary>Rows by cost, then requests, then key: the order every report lists them in.</summary>

@@ -22,6 +22,12 @@ public sealed record UsageRow
     /// <summary>Every counter of the row.</summary>
     public UsageCounters Counters { get; init; }
 
+    /// <summary>p50, p90, p95 and p99 of the durations of the requests that carried one, or null when none did.</summary>
+    public LatencyPercentiles? DurationMsPercentiles { get; init; }
+
+    /// <summary>p50, p90, p95 and p99 of the times to first token of the requests that carried one, or null when none did.</summary>
+    public LatencyPercentiles? TimeToFirstTokenMsPercentiles { get; init; }
+
     /// <summary>The value of one counter.</summary>
     /// <param name="counter">Which counter.</param>
     public long this[UsageCounter counter] => Counters[counter];
@@ -89,7 +95,7 @@ public sealed record UsageRow
     /// <summary>Average time-to-first-token over the requests that carried one, or null.</summary>
     public double? AverageTimeToFirstTokenMs => TimeToFirstTokenSamples == 0 ? null : (double)TimeToFirstTokenMsSum / TimeToFirstTokenSamples;
 
-    /// <summary>Counter-by-counter sum of two rows (saturating).</summary>
+    /// <summary>Counter-by-counter sum of two rows (saturating). Percentiles do not add up: the sum carries none.</summary>
     /// <param name="other">The row to add.</param>
     /// <returns>A new row.</returns>
     public UsageRow Add(UsageRow other) => new(Counters + other.Counters);

@@ -3,7 +3,8 @@ namespace Analytics.Contracts;
 /// <summary>
 /// A consistent snapshot of everything folded so far, as returned by an Ask of
 /// <see cref="UsageQueries.GetStats"/>. It reflects every record call that returned before the
-/// Ask was sent, and <c>Totals == sum(ByModel) == sum(ByProvider)</c> always holds. Its breakdown has the shape of the
+/// Ask was sent, and <c>Totals == sum(ByModel) == sum(ByProvider)</c> always holds for the counters (the latency
+/// percentiles, which do not add up, are each row's own). Its breakdown has the shape of the
 /// stored history's (<see cref="UsageHistory"/>), so one report writer serves both.
 /// </summary>
 public sealed record UsageStats : UsageBreakdown

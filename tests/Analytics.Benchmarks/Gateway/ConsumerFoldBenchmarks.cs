@@ -1,17 +1,28 @@
+using System.Diagnostics.Metrics;
 using Akka.Actor;
+using Analytics.Actors.Metrics;
 using Analytics.Actors.Pricing;
 using Analytics.Benchmarks.Infrastructure;
 using BenchmarkDotNet.Attributes;
 using BenchmarkDotNet.Configs;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Analytics.Benchmarks.Gateway;
 
 /// <summary>
-/// Component: the consumer's cost per event, on one thread with nothing else running. <see cref="Backlog"/> gateway
-/// requests wait (recorded outside the measured time), then one stats read drains and folds all of them: ours, the pump
-/// pricing each event and folding it into its model, provider, agent and totals; the Tell design's actor doing the same
-/// per message. Mean is per event. In saturation the slower consumer bounds end-to-end throughput.
+/// Component: the consumer's cost per event, with no producer running. <see cref="Backlog"/> gateway requests wait
+/// (recorded outside the measured time), then one stats read drains and folds all of them: ours, the pump pricing each
+/// event, summing it into its model's, provider's and agent's batch deltas and the totals and handing the batches to the
+/// aggregators, which own the rows and report before the read is answered; the Tell design's actor doing the same per
+/// message on one thread. Mean is per event. In saturation the slower consumer bounds end-to-end throughput.
 /// </summary>
+/// <remarks>
+/// <see cref="Ours_PumpFold"/> records the gateway requests as they are, a duration and a time to first token on each,
+/// so the aggregators keep percentiles; <see cref="Ours_PumpFoldWithoutLatencies"/> records the same requests without
+/// them: the difference is what percentiles cost the fold. <see cref="Ours_PumpFoldWithMeter"/> adds the
+/// <c>Analytics.Usage</c> meter as a host runs it by default (its feed and reader, nobody listening; its queue holds the
+/// backlog, so nothing is dropped), measured until the stats read, not until the reader is done.
+/// </remarks>
 [Config(typeof(Cfg))]
 public class ConsumerFoldBenchmarks
 {
@@ -23,13 +34,30 @@ public class ConsumerFoldBenchmarks
     private IActorRef _actor = null!;
     private ManualResetEventSlim _gate = null!;
     private long _recorded;
+    private bool _latencies = true;
+    private ServiceProvider? _services;
+    private MetricsPipeline? _meter;
 
     [GlobalSetup(Target = nameof(Ours_PumpFold))]
-    public void SetupOurs()
+    public void SetupOurs() => StartOurs(latencies: true);
+
+    [GlobalSetup(Target = nameof(Ours_PumpFoldWithoutLatencies))]
+    public void SetupOursWithoutLatencies() => StartOurs(latencies: false);
+
+    [GlobalSetup(Target = nameof(Ours_PumpFoldWithMeter))]
+    public void SetupOursWithMeter() => StartOurs(latencies: true, meter: true);
+
+    private void StartOurs(bool latencies, bool meter = false)
     {
+        _latencies = latencies;
         _system = ActorSystem.Create("fold", Hocon.Quiet);
         // The ring holds the whole backlog; the poller and the wake mark are pushed out so nothing drains it before the read.
         _recorder = new UsageRecorder(4 * Backlog, shards: 1);
+        if (meter)
+        {
+            _services = new ServiceCollection().AddMetrics().BuildServiceProvider();
+            _meter = MetricsPipeline.Start(_recorder, _services.GetRequiredService<IMeterFactory>(), new MetricsOptions { QueueCapacity = 4 * Backlog });
+        }
         var options = new AnalyticsOptions { PollInterval = TimeSpan.FromMinutes(1), DrainInterval = TimeSpan.FromMinutes(1), WakeFillPercent = 100 };
         _pump = _system.ActorOf(IngressPumpActor.CreateProps(_recorder, PriceTable.Embedded, options), "usage-analytics");
         for (var i = 0; i < 20; i++)
@@ -52,15 +80,15 @@ public class ConsumerFoldBenchmarks
         }
     }
 
-    [IterationSetup(Target = nameof(Ours_PumpFold))]
+    [IterationSetup(Targets = [nameof(Ours_PumpFold), nameof(Ours_PumpFoldWithoutLatencies), nameof(Ours_PumpFoldWithMeter)])]
     public void FillOurs()
     {
         var requests = GatewayWorkload.Requests;
         for (var i = 0; i < Backlog; i++)
         {
             ref readonly var r = ref requests[i & GatewayWorkload.Mask];
-            if (!_recorder.TryRecordCompleted(r.Model, new TokenUsage(r.InputTokens, r.OutputTokens, r.CacheReadTokens), new RequestAttribution { AgentId = r.Agent },
-                    new RequestTiming { DurationMs = r.DurationMs, TimeToFirstTokenMs = r.TimeToFirstTokenMs }))
+            var timing = _latencies ? new RequestTiming { DurationMs = r.DurationMs, TimeToFirstTokenMs = r.TimeToFirstTokenMs } : default;
+            if (!_recorder.TryRecordCompleted(r.Model, new TokenUsage(r.InputTokens, r.OutputTokens, r.CacheReadTokens), new RequestAttribution { AgentId = r.Agent }, timing))
                 throw new InvalidOperationException("the ring refused the backlog");
         }
         _recorded += Backlog;
@@ -81,8 +109,15 @@ public class ConsumerFoldBenchmarks
     public long Ours_PumpFold()
     {
         var stats = _pump.Ask<UsageStats>(UsageQueries.GetStats.Instance, TimeSpan.FromSeconds(60)).GetAwaiter().GetResult();
+        if ((stats.Totals.DurationMsPercentiles is null) == _latencies) throw new InvalidOperationException("the percentiles do not match the latencies recorded");
         return stats.Totals.Requests == _recorded ? stats.Totals.Requests : throw new InvalidOperationException($"{stats.Totals.Requests} folded, {_recorded} recorded");
     }
+
+    [Benchmark(OperationsPerInvoke = Backlog)]
+    public long Ours_PumpFoldWithoutLatencies() => Ours_PumpFold();
+
+    [Benchmark(OperationsPerInvoke = Backlog)]
+    public long Ours_PumpFoldWithMeter() => Ours_PumpFold();
 
     [Benchmark(OperationsPerInvoke = Backlog)]
     public long AkkaTell_ActorFold()
@@ -93,7 +128,12 @@ public class ConsumerFoldBenchmarks
     }
 
     [GlobalCleanup]
-    public void Cleanup() => _system.Terminate().Wait(TimeSpan.FromSeconds(10));
+    public void Cleanup()
+    {
+        _system.Terminate().Wait(TimeSpan.FromSeconds(10));
+        _meter?.StopAsync().Wait(TimeSpan.FromSeconds(10));
+        _services?.Dispose();
+    }
 
     /// <summary>The Tell design's actor (as in <see cref="TellDesign"/>), plus a gate it can be held at while a backlog queues.</summary>
     private sealed class GatedFoldingActor : ReceiveActor

@@ -27,23 +27,25 @@ internal static class BenchMetrics
         Directory.CreateDirectory(Folder);
     }
 
-    public static void Write(string type, string method, int threads, IReadOnlyDictionary<string, double> metrics)
+    /// <summary>Leaves the figures of one case, named by its class, method and integer parameter (threads, ...).</summary>
+    public static void Write(string type, string method, int parameter, IReadOnlyDictionary<string, double> metrics)
     {
         Directory.CreateDirectory(Folder);
-        File.WriteAllText(FileOf(type, method, threads), JsonSerializer.Serialize(metrics));
+        File.WriteAllText(FileOf(type, method, parameter), JsonSerializer.Serialize(metrics));
         foreach (var (name, value) in metrics) Console.WriteLine($"// metric {name} = {value.ToString("N1", CultureInfo.InvariantCulture)}");
     }
 
     public static double? Read(BenchmarkCase benchmarkCase, string metric)
     {
-        var threads = benchmarkCase.Parameters.Items.FirstOrDefault(p => p.Name == "Threads")?.Value is int t ? t : 0;
-        var file = FileOf(benchmarkCase.Descriptor.Type.Name, benchmarkCase.Descriptor.WorkloadMethod.Name, threads);
+        // The case's integer parameter (Threads, RequestsPerKey): the benchmarks that write figures have one at most.
+        var parameter = benchmarkCase.Parameters.Items.FirstOrDefault(p => p.Value is int)?.Value is int t ? t : 0;
+        var file = FileOf(benchmarkCase.Descriptor.Type.Name, benchmarkCase.Descriptor.WorkloadMethod.Name, parameter);
         if (!File.Exists(file)) return null;
         var metrics = JsonSerializer.Deserialize<Dictionary<string, double>>(File.ReadAllText(file));
         return metrics is not null && metrics.TryGetValue(metric, out var value) ? value : null;
     }
 
-    private static string FileOf(string type, string method, int threads) => Path.Combine(Folder, $"{type}.{method}.{threads}.json");
+    private static string FileOf(string type, string method, int parameter) => Path.Combine(Folder, $"{type}.{method}.{parameter}.json");
 }
 
 /// <summary>A column showing one figure of <see cref="BenchMetrics"/>.</summary>

@@ -48,6 +48,21 @@ public sealed class KeyCapSpecs(ITestOutputHelper output) : PumpHarness(output)
         Assert.False(stats.ByModel.ContainsKey("c-model"));
     }
 
+    [Fact]
+    public async Task A_model_counted_under_other_is_still_priced_by_its_own_name()
+    {
+        var (recorder, pump) = StartPump(options: new AnalyticsOptions { MaxKeysPerBreakdown = 1 });
+        recorder.RecordCompleted("alpha-1", 10, 1);
+        recorder.RecordCompleted("beta-1", 1_000, 100); // past the cap: its row is (other), its price is beta-1's
+
+        var stats = await StatsAsync(pump);
+
+        // beta-1: 1000 * 3 + 100 * 15 micros.
+        Assert.Equal(4_500, stats.ByModel[UsageFold.OverflowKey].CostMicros);
+        Assert.Equal(0, stats.Totals.UnpricedRequests);
+        Assert.Equal(stats.Totals, Sum(stats.ByProvider.Values));
+    }
+
     [Theory]
     [InlineData(0)]
     [InlineData(1_000_001)]

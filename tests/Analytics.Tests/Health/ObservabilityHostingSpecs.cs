@@ -38,6 +38,7 @@ public sealed class ObservabilityHostingSpecs
         await tokens.WaitForMeasurementsAsync(20, TimeSpan.FromSeconds(20));
         var running = await health.CheckHealthAsync();
         var tapsWhileRunning = recorder.Taps.Current.Length;
+        var feedsWhileRunning = recorder.MeterFeeds.Current.Length;
         await host.StopAsync();
         var stopped = await health.CheckHealthAsync();
 
@@ -48,8 +49,9 @@ public sealed class ObservabilityHostingSpecs
         Assert.Equal(["live", "ready"], entry.Tags.Order());
         Assert.Equal(10L, entry.Data["folded"]);
         Assert.Equal(HealthStatus.Unhealthy, stopped.Entries["usage-analytics"].Status);
-        // The meter's tap is detached by the shutdown itself, not some time after it.
-        Assert.Equal((1, 0), (tapsWhileRunning, recorder.Taps.Current.Length));
+        // The meter's feed is detached by the shutdown itself, not some time after it; the meter needs no event tap (no
+        // event objects are made for it).
+        Assert.Equal((0, 1, 0), (tapsWhileRunning, feedsWhileRunning, recorder.MeterFeeds.Current.Length));
     }
 
     [Fact]
@@ -63,7 +65,7 @@ public sealed class ObservabilityHostingSpecs
         recorder.RecordCompleted("gpt-4o", 100, 10);
 
         await host.Services.GetRequiredService<IUsageStats>().GetAsync();
-        var taps = recorder.Taps.Current.Length;
+        var taps = recorder.Taps.Current.Length + recorder.MeterFeeds.Current.Length;
         await host.StopAsync();
 
         Assert.Equal(0, taps);

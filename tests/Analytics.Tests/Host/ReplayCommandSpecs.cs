@@ -22,7 +22,7 @@ public sealed class ReplayCommandSpecs : IDisposable
         return path;
     }
 
-    private static async Task<(int Code, string Out, string Err)> RunAsync(string[] args, IDictionary<string, string?>? overrides = null)
+    internal static async Task<(int Code, string Out, string Err)> RunAsync(string[] args, IDictionary<string, string?>? overrides = null)
     {
         var command = CommandLine.Parse(args, out var error) ?? throw new InvalidOperationException(error);
         var stdout = new StringWriter();

@@ -1,25 +1,13 @@
 using System.Diagnostics.Metrics;
 using Analytics.Actors.Metrics;
-using Analytics.Tests.Pump;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 using Xunit.Abstractions;
 
 namespace Analytics.Tests.Metrics;
 
 /// <summary>The meter behind a real pump: what it measures adds up to the stats, and a slow meter loses only measurements, counted.</summary>
-public sealed class MetricsPipelineSpecs(ITestOutputHelper output) : PumpHarness(output)
+public sealed class MetricsPipelineSpecs(ITestOutputHelper output) : MeterHarness(output)
 {
-    private readonly ServiceProvider _services = new ServiceCollection().AddMetrics().BuildServiceProvider();
-
-    protected override void AfterAll()
-    {
-        _services.Dispose();
-        base.AfterAll();
-    }
-
-    private IMeterFactory Factory => _services.GetRequiredService<IMeterFactory>();
-
     [Fact]
     public async Task The_summed_token_histograms_and_counters_equal_the_stats_totals()
     {
@@ -94,7 +82,7 @@ public sealed class MetricsPipelineSpecs(ITestOutputHelper output) : PumpHarness
         // One event in the reader's hands, four in the queue: the other 45 were refused and counted.
         Assert.Equal(45, dropped.LastMeasurement!.Value);
         Assert.Equal(5, pipeline.Measured);
-        Assert.Empty(recorder.Taps.Current);
+        Assert.Empty(recorder.MeterFeeds.Current);
     }
 
     private static long Sum(MetricCollector<long> collector, string tag, string value)

@@ -113,6 +113,17 @@ public sealed class LatencySketchSpecs
         Assert.Equal(Reported.Select(sketch.Quantile), results);
     }
 
+    [Fact]
+    public void The_bucket_looked_up_for_small_values_is_the_bucket_computed_for_them()
+    {
+        for (long value = 1; value <= 70_000; value++)
+        {
+            if (LatencySketch.BucketOf(value) != LatencySketch.IndexOf(value)) Assert.Fail($"{value}: {LatencySketch.BucketOf(value)} vs {LatencySketch.IndexOf(value)}");
+        }
+        Assert.Equal(LatencySketch.IndexOf(long.MaxValue), LatencySketch.BucketOf(long.MaxValue));
+        Assert.Throws<ArgumentOutOfRangeException>(() => LatencySketch.BucketOf(-1));
+    }
+
     private static LatencySketch Sketch(IEnumerable<long> values)
     {
         var sketch = new LatencySketch();
