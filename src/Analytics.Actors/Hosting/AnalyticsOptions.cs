@@ -72,6 +72,9 @@ public sealed class AnalyticsOptions
     /// <summary>The HTTP service's ingest and stats endpoints (<c>Analytics:Ingest</c>): API keys, body limit, waits.</summary>
     public IngestOptions Ingest { get; set; } = new();
 
+    /// <summary>The cluster view across replicas (<c>Analytics:Cluster</c>); off by default, and needs the <c>LlmUsageAnalytics.Cluster</c> package.</summary>
+    public UsageClusterOptions Cluster { get; set; } = new();
+
     /// <summary>Returns a copy, so callers can tweak options without touching a shared instance.</summary>
     /// <returns>A member-wise copy.</returns>
     public AnalyticsOptions Clone()
@@ -83,6 +86,7 @@ public sealed class AnalyticsOptions
         copy.Metrics = Metrics.Clone();
         copy.Health = Health.Clone();
         copy.Ingest = Ingest.Clone();
+        copy.Cluster = Cluster.Clone();
         return copy;
     }
 }

@@ -43,6 +43,7 @@ internal sealed class AnalyticsOptionsValidator : IValidateOptions<AnalyticsOpti
         MetricsOptions.Validate(o.Metrics ?? new MetricsOptions(), errors.Section("Metrics"));
         HealthOptions.Validate(o.Health ?? new HealthOptions(), errors.Section("Health"));
         IngestOptions.Validate(o.Ingest ?? new IngestOptions(), errors.Section("Ingest"));
+        UsageClusterOptions.Validate(o.Cluster ?? new UsageClusterOptions(), errors.Section("Cluster"));
         return errors.Failures;
     }
 }
