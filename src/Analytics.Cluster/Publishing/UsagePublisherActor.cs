@@ -36,7 +36,7 @@ internal sealed class UsagePublisherActor : UntypedActor, IWithTimers
     private PublishPlan.Round? _round;
     private Final? _final;
 
-    private UsagePublisherActor(IActorRef replicator, IActorRegistry registry, UniqueAddress self, ClusterLayout layout, UsageClusterOptions options,
+    public UsagePublisherActor(IActorRef replicator, IActorRegistry registry, UniqueAddress self, ClusterLayout layout, UsageClusterOptions options,
         TimeSpan askTimeout, PublishStatusHolder status)
     {
         _replicator = replicator;

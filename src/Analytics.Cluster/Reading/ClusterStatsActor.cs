@@ -44,7 +44,7 @@ internal sealed class ClusterQueryActor : UntypedActor
     private readonly HashSet<string> _waiting = [];
     private UsageCounterMap? _node;
 
-    private ClusterQueryActor(IActorRef replicator, ClusterLayout layout, ClusterReadConsistency consistency, TimeSpan readTimeout, TimeProvider time, IActorRef replyTo)
+    public ClusterQueryActor(IActorRef replicator, ClusterLayout layout, ClusterReadConsistency consistency, TimeSpan readTimeout, TimeProvider time, IActorRef replyTo)
     {
         _replicator = replicator;
         _layout = layout;
