@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using Analytics.Actors;
 using Analytics.Actors.Reporting;
 using Analytics.Contracts;
 
@@ -17,6 +18,9 @@ internal sealed record ReplayReport
     /// <summary>The store's counters after the flush, or null when the store is off.</summary>
     public StoreCounters? Store { get; init; }
 
+    /// <summary>This node's publishing into the cluster view, or null when the cluster is off.</summary>
+    public ClusterPublishStatus? Cluster { get; init; }
+
     /// <summary>
     /// Writes the report as one JSON object, snake_case. Field names are a contract (scripts read them):
     /// add fields, never rename them.
@@ -32,7 +36,26 @@ internal sealed record ReplayReport
         UsageReportJson.WriteBreakdowns(w, Stats);
         if (Stats.Sync is { } sync) UsageReportJson.WriteSync(w, sync);
         if (Store is { } store) UsageReportJson.WriteStore(w, store);
+        if (Cluster is { } cluster)
+        {
+            w.WriteStartObject("cluster");
+            w.WriteNumber("publish_rounds", cluster.Rounds);
+            w.WriteNumber("updates", cluster.Updates);
+            w.WriteNumber("write_timeouts", cluster.WriteTimeouts);
+            w.WriteString("final_publish", FinalName(cluster.Final));
+            if (cluster.FinalProblem is { } problem) w.WriteString("final_problem", problem);
+            w.WriteEndObject();
+        }
     });
+
+    /// <summary>The final publish outcome as the report spells it.</summary>
+    internal static string FinalName(ClusterFinalPublish final) => final switch
+    {
+        ClusterFinalPublish.AcknowledgedByAll => "acknowledged_by_all",
+        ClusterFinalPublish.AcknowledgedByMajority => "acknowledged_by_majority",
+        ClusterFinalPublish.NotAcknowledged => "not_acknowledged",
+        _ => "not_yet",
+    };
 
     /// <summary>Readable table: totals, models by cost, providers, agents.</summary>
     public string ToTable()
@@ -47,6 +70,11 @@ internal sealed record ReplayReport
         {
             sb.AppendLine();
             sb.AppendLine(c, $"Store: {st.Inserted:N0} inserted, {st.Duplicates:N0} duplicates, {st.Expired:N0} expired, {st.Failed:N0} failed, {st.StoreDropped:N0} store-dropped");
+        }
+        if (Cluster is { } cl)
+        {
+            sb.AppendLine();
+            sb.AppendLine(c, $"Cluster: {cl.Rounds:N0} publish rounds, {cl.WriteTimeouts:N0} write timeouts, final publish {FinalName(cl.Final)}");
         }
         if (Stats.Sync is { } s)
         {

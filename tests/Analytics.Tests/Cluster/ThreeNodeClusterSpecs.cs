@@ -91,7 +91,7 @@ public sealed class ThreeNodeClusterSpecs(ITestOutputHelper output)
         var victimEvents = Enumerable.Range(0, Events).Where(i => i % 3 == 2).ToArray();
         foreach (var i in victimEvents[..(victimEvents.Length / 2)]) Record(victim.Recorder, i);
         var halfway = await victim.Stats.GetAsync();
-        await Sync.SyncTestSupport.WaitUntil(() => Seen(a, victim.Name) >= halfway.Totals.Requests, TimeSpan.FromSeconds(30), "the victim's first half on node a");
+        await UntilAsync(a, ClusterReadConsistency.Local, v => (v.ByNode.GetValueOrDefault(victim.Name)?.Requests ?? 0) >= halfway.Totals.Requests);
         foreach (var i in victimEvents[(victimEvents.Length / 2)..]) Record(victim.Recorder, i);
         victim.Crash();
 
@@ -132,9 +132,6 @@ public sealed class ThreeNodeClusterSpecs(ITestOutputHelper output)
         AssertAtMost(reference, afterB.Stats);
         output.WriteLine($"{reads} reads during the run; the victim published {victimPart.Requests} of its {victimEvents.Length} requests; b: {status}");
     }
-
-    private static long Seen(ClusterNode reader, string node) =>
-        reader.Cluster.GetAsync(ClusterReadConsistency.Local).GetAwaiter().GetResult().ByNode.GetValueOrDefault(node)?.Requests ?? 0;
 
     private static async Task<ClusterUsage> UntilEqualAsync(ClusterNode reader, ClusterReadConsistency consistency, UsageStats reference)
     {
