@@ -17,7 +17,7 @@ internal sealed class ClusterNode : IAsyncDisposable
     /// <summary>Membership gossip a few times faster than the defaults; heartbeats may pause 15 s before a node counts as unreachable.</summary>
     public const string TestHocon =
         """
-        akka.loglevel = INFO
+        akka.loglevel = WARNING
         akka.cluster.gossip-interval = 200ms
         akka.cluster.leader-actions-interval = 200ms
         akka.cluster.unreachable-nodes-reaper-interval = 500ms
