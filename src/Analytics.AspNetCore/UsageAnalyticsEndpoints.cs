@@ -39,7 +39,7 @@ public static class UsageAnalyticsEndpoints
         ArgumentNullException.ThrowIfNull(services);
         services.TryAddSingleton(sp => new UsageAnalyticsService(sp.GetRequiredService<IOptions<AnalyticsOptions>>().Value, sp.GetRequiredService<UsageRecorder>(),
             sp.GetRequiredService<StoreRuntime>(), sp.GetRequiredService<IUsageStore>(), sp.GetRequiredService<IUsageStats>(), sp.GetRequiredService<SyncStatus>(),
-            sp.GetRequiredService<IBudgetStatus>(), sp.GetRequiredService<TimeProvider>()));
+            sp.GetRequiredService<IBudgetStatus>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<IClusterUsageStats>()));
         services.AddHostedService<KeyWarning>();
         services.AddHealthChecks().AddUsageAnalytics();
         services.AddOpenTelemetry().WithMetrics(metrics => metrics.AddMeter(UsageInstruments.MeterName).AddPrometheusExporter());
@@ -49,7 +49,8 @@ public static class UsageAnalyticsEndpoints
     /// <summary>
     /// Maps the service's endpoints: <c>POST /v1/events</c> (ingest, JSON Lines or a JSON array of usage-log events;
     /// 202, 400, 401, 413, 415, 503), <c>GET /v1/stats[?since=T&amp;until=T&amp;by=hour|day]</c> (the <c>stats</c>
-    /// command's report plus live counters), <c>GET /metrics</c> (Prometheus), <c>GET /health/live</c> and
+    /// command's report plus live counters; <c>?scope=cluster[&amp;consistency=local|majority|all]</c> for the merged view of
+    /// every node, with <c>LlmUsageAnalytics.Cluster</c>), <c>GET /metrics</c> (Prometheus), <c>GET /health/live</c> and
     /// <c>GET /health/ready</c> (JSON), and <c>GET /</c> (the dashboard). Ingest and stats need an API key
     /// (<c>Analytics:Ingest:ApiKeys</c>) or, without one configured, a loopback client; the other endpoints are open:
     /// add conventions to the returned group (<c>RequireAuthorization</c>, ...) to protect them.

@@ -20,15 +20,17 @@ internal sealed class UsageAnalyticsService
     private readonly IngestWriter _writer;
     private readonly IUsageStore _store;
     private readonly IUsageStats _stats;
+    private readonly IClusterUsageStats _cluster;
     private readonly UsageRecorder _recorder;
     private readonly SyncStatus _sync;
     private readonly IBudgetStatus _budgets;
     private readonly TimeProvider _time;
 
     public UsageAnalyticsService(AnalyticsOptions options, UsageRecorder recorder, StoreRuntime storeRuntime, IUsageStore store, IUsageStats stats,
-        SyncStatus sync, IBudgetStatus budgets, TimeProvider time)
+        SyncStatus sync, IBudgetStatus budgets, TimeProvider time, IClusterUsageStats cluster)
     {
         _budgets = budgets;
+        _cluster = cluster;
         _options = options;
         _recorder = recorder;
         _store = store;
@@ -120,7 +122,10 @@ internal sealed class UsageAnalyticsService
         }
     }
 
-    /// <summary><c>GET /v1/stats</c>: the <c>stats</c> command's report for the window, then the live counters.</summary>
+    /// <summary>
+    /// <c>GET /v1/stats</c>: the <c>stats</c> command's report for the window, then the live counters; with
+    /// <c>scope=cluster</c>, the merged live view of every node (<see cref="IClusterUsageStats"/>) in the same shape.
+    /// </summary>
     public async Task StatsAsync(HttpContext context)
     {
         if (Gate.Refusal(context) is { } why)
@@ -128,15 +133,36 @@ internal sealed class UsageAnalyticsService
             await RefuseAsync(context, StatusCodes.Status401Unauthorized, why, count: false);
             return;
         }
-        if (Window(context.Request.Query, out var error) is not { } query)
+        if (Parse(context.Request.Query, out var error) is not { } request)
         {
             await RefuseAsync(context, StatusCodes.Status400BadRequest, error!, count: false);
             return;
         }
+        if (request.Cluster is not null && !_cluster.Enabled)
+        {
+            await RefuseAsync(context, StatusCodes.Status400BadRequest,
+                $"scope=cluster needs the cluster view, which is off on this node ({AnalyticsOptions.SectionName}:Cluster:Enabled is false); use scope=local or turn the cluster on",
+                count: false);
+            return;
+        }
+        var query = request.Window;
         string json;
         try
         {
-            if (_store.Enabled)
+            if (request.Cluster is { } consistency)
+            {
+                var view = await _cluster.GetAsync(consistency, context.RequestAborted);
+                json = UsageReportJson.Object(w =>
+                {
+                    w.WriteNull("ledger");
+                    w.WriteNull("since");
+                    w.WriteString("until", UsageWindow.Iso(view.Stats.AsOf));
+                    UsageReportJson.WriteBreakdowns(w, view.Stats);
+                    WriteCluster(w, view);
+                    WriteLive(w);
+                });
+            }
+            else if (_store.Enabled)
             {
                 var history = await _store.GetUsageAsync(query, context.RequestAborted);
                 json = UsageReportJson.History(_options.Store.FullPath, history, WriteLive);
@@ -170,6 +196,38 @@ internal sealed class UsageAnalyticsService
         context.Response.Headers.CacheControl = "no-store";
         await context.Response.WriteAsync(json, context.RequestAborted);
     }
+
+    /// <summary>The <c>cluster</c> object of a <c>scope=cluster</c> report: how it was read, the nodes' totals, their summed ingress and overflow.</summary>
+    private static void WriteCluster(Utf8JsonWriter w, ClusterUsage view)
+    {
+        w.WriteStartObject("cluster");
+        w.WriteString("consistency", Consistencies[(int)view.Consistency]);
+        w.WritePropertyName("nodes");
+        w.WriteStartObject();
+        foreach (var (node, row) in view.ByNode.OrderBy(n => n.Key, StringComparer.Ordinal))
+        {
+            w.WritePropertyName(node);
+            UsageReportJson.WriteRow(w, row);
+        }
+        w.WriteEndObject();
+        var i = view.Stats.Ingress;
+        w.WriteStartObject("ingress");
+        w.WriteNumber("accepted", i.Accepted);
+        w.WriteNumber("dropped", i.Dropped);
+        w.WriteNumber("rejected", i.Rejected);
+        w.WriteNumber("folded", i.Folded);
+        w.WriteNumber("pending", i.Pending);
+        w.WriteEndObject();
+        w.WriteStartObject("overflowed_keys");
+        w.WriteNumber("models", view.Overflowed.Models);
+        w.WriteNumber("providers", view.Overflowed.Providers);
+        w.WriteNumber("agents", view.Overflowed.Agents);
+        w.WriteEndObject();
+        w.WriteEndObject();
+    }
+
+    /// <summary>The <c>consistency</c> values, in the order of <see cref="ClusterReadConsistency"/>.</summary>
+    private static readonly string[] Consistencies = ["local", "majority", "all"];
 
     /// <summary>The service's own fields after the report: ingest, the ring, the store and sync, as of now.</summary>
     private void WriteLive(Utf8JsonWriter w)
@@ -219,12 +277,19 @@ internal sealed class UsageAnalyticsService
         w.WriteNumber("budget_not_evaluated", _budgets.UnevaluatedRequests);
     }
 
-    /// <summary>The query string's window, with the <c>stats</c> command's rules and messages (parameter names without <c>--</c>).</summary>
-    internal static UsageQueries.GetUsage? Window(IQueryCollection query, out string? error)
+    /// <summary>What <c>GET /v1/stats</c> asks for: a window of this node's usage, or the cluster's view read with a consistency.</summary>
+    internal sealed record StatsRequest(UsageQueries.GetUsage Window, ClusterReadConsistency? Cluster);
+
+    /// <summary>
+    /// The query string: the window with the <c>stats</c> command's rules and messages (parameter names without <c>--</c>),
+    /// or <c>scope=cluster</c> with an optional <c>consistency</c> (default majority), which takes no window.
+    /// </summary>
+    internal static StatsRequest? Parse(IQueryCollection query, out string? error)
     {
         error = null;
         DateTimeOffset? since = null, until = null;
         UsageBucketSize? by = null;
+        string? scope = null, consistency = null;
         foreach (var (name, values) in query)
         {
             if (values.Count != 1)
@@ -238,14 +303,36 @@ internal sealed class UsageAnalyticsService
                 case "since": since = UsageWindow.Time("since", value, out error); break;
                 case "until": until = UsageWindow.Time("until", value, out error); break;
                 case "by": by = UsageWindow.Bucket("by", value, out error); break;
+                case "scope":
+                    scope = value;
+                    if (value is not ("local" or "cluster")) error = $"scope must be local or cluster (got '{value}')";
+                    break;
+                case "consistency":
+                    consistency = value;
+                    if (Array.IndexOf(Consistencies, value) < 0) error = $"consistency must be local, majority or all (got '{value}')";
+                    break;
                 default:
-                    error = $"unknown parameter '{name}' (expected since, until, by)";
+                    error = $"unknown parameter '{name}' (expected since, until, by, scope, consistency)";
                     return null;
             }
             if (error is not null) return null;
         }
+        if (scope == "cluster")
+        {
+            if (since is not null || until is not null || by is not null)
+            {
+                error = "scope=cluster takes no since, until or by: the cluster view is the live counts of every node since it started (use the stored history of each node for windows)";
+                return null;
+            }
+            return new StatsRequest(new UsageQueries.GetUsage(), (ClusterReadConsistency)Array.IndexOf(Consistencies, consistency ?? "majority"));
+        }
+        if (consistency is not null)
+        {
+            error = "consistency applies to scope=cluster only";
+            return null;
+        }
         error = UsageWindow.Problem("since", since, "until", until);
-        return error is null ? new UsageQueries.GetUsage(since, until, by) : null;
+        return error is null ? new StatsRequest(new UsageQueries.GetUsage(since, until, by), null) : null;
     }
 
     private static IngestFormat? Format(string? contentType)

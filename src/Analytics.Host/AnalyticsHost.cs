@@ -24,6 +24,9 @@ internal static class AnalyticsHost
         akka.coordinated-shutdown.run-by-clr-shutdown-hook = off
         """;
 
+    /// <summary>The actor system's name: the <c>system</c> part of the cluster seed addresses (<c>akka.tcp://analytics@host:port</c>).</summary>
+    public const string SystemName = "analytics";
+
     /// <summary>
     /// Settings the host program defaults differently from the library, under every other source: the program keeps a
     /// ledger in the current directory (<c>--Analytics:Store:Path=</c> turns it off); the library leaves it off.
@@ -80,9 +83,10 @@ internal static class AnalyticsHost
         builder.Services.AddSingleton<IHostLifetime, CommandLifetime>();
 
         builder.Services.AddUsageAnalytics(builder.Configuration);
-        builder.Services.AddAkka("analytics", akka => akka
+        builder.Services.AddAkka(SystemName, (akka, services) => akka
             .AddHocon(ProcessHocon, HoconAddMode.Prepend)
-            .WithUsageAnalytics());
+            .WithUsageAnalytics()
+            .WithUsageAnalyticsCluster(services));
     }
 
     /// <summary>

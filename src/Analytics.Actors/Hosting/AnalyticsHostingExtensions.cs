@@ -30,10 +30,10 @@ public static class AnalyticsHostingExtensions
     /// <summary>
     /// Binds <see cref="AnalyticsOptions"/> from the <c>Analytics</c> section of <paramref name="configuration"/>
     /// (unknown keys are errors, so a typo fails loudly), validates them when the host starts, and registers the
-    /// <see cref="UsageRecorder"/>, <see cref="IUsageStats"/>, <see cref="SyncStatus"/>, <see cref="IUsageStore"/>, <see cref="IBudgetStatus"/>, the
-    /// price catalog, a <see cref="TimeProvider"/> and the meter factory the <c>Analytics.Usage</c> meter is created with. The host
-    /// then fails to start unless an actor system runs <c>WithUsageAnalytics()</c>. The children of <c>Analytics:Budgets</c>
-    /// are budget names, except <c>Webhook</c>.
+    /// <see cref="UsageRecorder"/>, <see cref="IUsageStats"/>, <see cref="IClusterUsageStats"/>, <see cref="SyncStatus"/>, <see cref="IUsageStore"/>,
+    /// <see cref="IBudgetStatus"/>, the price catalog, a <see cref="TimeProvider"/> and the meter factory the <c>Analytics.Usage</c> meter is
+    /// created with. The host then fails to start unless an actor system runs <c>WithUsageAnalytics()</c>. The children of
+    /// <c>Analytics:Budgets</c> are budget names, except <c>Webhook</c>.
     /// </summary>
     /// <param name="services">The services.</param>
     /// <param name="configuration">The root configuration (the one holding the <c>Analytics</c> section).</param>
@@ -56,6 +56,7 @@ public static class AnalyticsHostingExtensions
         services.TryAddSingleton<UsageAnalyticsRuntime>();
         services.TryAddSingleton(sp => sp.GetRequiredService<UsageAnalyticsRuntime>().GetRecorder(sp.GetRequiredService<IOptions<AnalyticsOptions>>().Value));
         services.TryAddSingleton<IUsageStats, UsageStatsService>();
+        services.TryAddSingleton<IClusterUsageStats, Cluster.ClusterStatsService>();
         services.AddHostedService<AnalyticsStartupCheck>();
         return services;
     }

@@ -79,6 +79,9 @@ public sealed class AnalyticsOptions
     /// </summary>
     public BudgetsOptions Budgets { get; set; } = new();
 
+    /// <summary>The cluster view across replicas (<c>Analytics:Cluster</c>); off by default, and needs the <c>LlmUsageAnalytics.Cluster</c> package.</summary>
+    public UsageClusterOptions Cluster { get; set; } = new();
+
     /// <summary>Returns a copy, so callers can tweak options without touching a shared instance.</summary>
     /// <returns>A member-wise copy.</returns>
     public AnalyticsOptions Clone()
@@ -91,6 +94,7 @@ public sealed class AnalyticsOptions
         copy.Health = Health.Clone();
         copy.Ingest = Ingest.Clone();
         copy.Budgets = (Budgets ?? new BudgetsOptions()).Clone();
+        copy.Cluster = Cluster.Clone();
         return copy;
     }
 }

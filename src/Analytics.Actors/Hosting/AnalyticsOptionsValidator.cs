@@ -44,6 +44,7 @@ internal sealed class AnalyticsOptionsValidator : IValidateOptions<AnalyticsOpti
         HealthOptions.Validate(o.Health ?? new HealthOptions(), errors.Section("Health"));
         IngestOptions.Validate(o.Ingest ?? new IngestOptions(), errors.Section("Ingest"));
         BudgetsOptions.Validate(o.Budgets ?? new BudgetsOptions(), errors.Section("Budgets"));
+        UsageClusterOptions.Validate(o.Cluster ?? new UsageClusterOptions(), errors.Section("Cluster"));
         return errors.Failures;
     }
 }

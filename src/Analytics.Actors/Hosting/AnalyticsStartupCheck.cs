@@ -11,10 +11,15 @@ internal sealed class AnalyticsStartupCheck(UsageAnalyticsRuntime runtime) : IHo
 {
     public Task StartedAsync(CancellationToken cancellationToken)
     {
-        if (runtime.Running is null)
+        if (runtime.Running is not { } running)
             throw new InvalidOperationException(
                 "services.AddUsageAnalytics(configuration) was called, but no actor system runs the usage analytics: add .WithUsageAnalytics() " +
                 "to the builder of services.AddAkka(...). Without it nothing drains the UsageRecorder.");
+        if (running.Options.Cluster.Enabled && runtime.Cluster is null)
+            throw new InvalidOperationException(
+                $"{AnalyticsOptions.SectionName}:Cluster:Enabled is true, but the cluster is not registered: add the package LlmUsageAnalytics.Cluster and " +
+                "call .WithUsageAnalyticsCluster(serviceProvider) on the builder of services.AddAkka(name, (akka, serviceProvider) => ...), " +
+                $"or set {AnalyticsOptions.SectionName}:Cluster:Enabled=false.");
         return Task.CompletedTask;
     }
 

@@ -1,4 +1,5 @@
 using Akka.Actor;
+using Analytics.Actors.Cluster;
 
 namespace Analytics.Actors.Hosting;
 
@@ -13,9 +14,16 @@ internal sealed class UsageAnalyticsRuntime
     private UsageRecorder? _recorder;
     private AnalyticsOptions? _createdWith;
     private volatile Started? _started;
+    private volatile IClusterView? _cluster;
 
     /// <summary>The running actors, or null until <c>WithUsageAnalytics</c> started them.</summary>
     public Started? Running => _started;
+
+    /// <summary>The cluster view, once the cluster package started it on this host; null when the cluster is off.</summary>
+    public IClusterView? Cluster => _cluster;
+
+    /// <summary>Called by the cluster package once its actors run.</summary>
+    public void MarkClusterStarted(IClusterView view) => _cluster = view;
 
     public UsageRecorder GetRecorder(AnalyticsOptions options)
     {

@@ -167,6 +167,8 @@ internal static class ReplayCommand
             await host.StopAsync();
         }
 
+        // The cluster's final publish ran during the stop: its outcome is known now.
+        var cluster = host.Services.GetRequiredService<IClusterUsageStats>().Status;
         if (stats is not null)
         {
             // The stats were asked before the stop, but sync delivers its tail during the stop (the shutdown flush):
@@ -178,16 +180,17 @@ internal static class ReplayCommand
                 Store = host.Services.GetRequiredService<IUsageStore>().Counters,
                 Budgets = budgets?.Windows(),
                 BudgetCounters = budgets?.Counters,
+                Cluster = cluster,
             };
             await stdout.WriteLineAsync(command.Format == "json" ? report.ToJson() : report.ToTable());
         }
         var storeCounters = host.Services.GetRequiredService<IUsageStore>().Counters;
-        return await Verdict(command, stderr, signals, run, stats, storeCounters, inputError, failure);
+        return await Verdict(command, stderr, signals, run, stats, storeCounters, cluster, inputError, failure);
     }
 
     /// <summary>The exit code and, for every code but 0, one line on stderr saying why.</summary>
     private static async Task<int> Verdict(CommandLine command, TextWriter stderr, ShutdownSignals? signals, Progress run, UsageStats? stats,
-        StoreCounters? store, string? inputError, Exception? failure)
+        StoreCounters? store, ClusterPublishStatus? cluster, string? inputError, Exception? failure)
     {
         if (failure is not null)
         {
@@ -195,7 +198,7 @@ internal static class ReplayCommand
                                         (stats is null ? "; no report" : "; the report covers what was recorded"));
             return ExitCodes.Failure;
         }
-        var shortfall = Shortfall(stats, store);
+        var shortfall = Shortfall(stats, store, cluster);
         if (signals?.Received is not null)
         {
             var outcome = shortfall is not null ? shortfall
@@ -218,7 +221,7 @@ internal static class ReplayCommand
     }
 
     /// <summary>What did not arrive where it was handed, or null when everything did.</summary>
-    private static string? Shortfall(UsageStats? stats, StoreCounters? store)
+    private static string? Shortfall(UsageStats? stats, StoreCounters? store, ClusterPublishStatus? cluster)
     {
         if (stats is null) return null;
         var c = CultureInfo.InvariantCulture;
@@ -238,6 +241,8 @@ internal static class ReplayCommand
             if (st.StoreDropped > 0) parts.Add(string.Create(c, $"{st.StoreDropped} store-dropped (store queue full)"));
             if (st.Failed > 0) parts.Add(string.Create(c, $"{st.Failed} not committed to the store"));
         }
+        if (cluster is { Final: ClusterFinalPublish.NotAcknowledged or ClusterFinalPublish.NotYet } cl)
+            parts.Add($"the final cluster publish was not acknowledged ({cl.FinalProblem ?? "the node stopped before it ran"})");
         return parts.Count == 0 ? null : string.Join(", ", parts);
     }
 

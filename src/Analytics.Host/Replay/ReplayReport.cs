@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using Analytics.Actors.Budgets;
+using Analytics.Actors;
 using Analytics.Actors.Reporting;
 using Analytics.Actors.UsageLog;
 using Analytics.Contracts;
@@ -24,6 +25,8 @@ internal sealed record ReplayReport
 
     /// <summary>The budgets' counters after the stop, or null when no budget is configured.</summary>
     public BudgetCounters? BudgetCounters { get; init; }
+    /// <summary>This node's publishing into the cluster view, or null when the cluster is off.</summary>
+    public ClusterPublishStatus? Cluster { get; init; }
 
     /// <summary>
     /// Writes the report as one JSON object, snake_case. Field names are a contract (scripts read them):
@@ -45,7 +48,26 @@ internal sealed record ReplayReport
             UsageReportJson.WriteBudgets(w, budgets);
             UsageReportJson.WriteBudgetEvaluation(w, counters);
         }
+        if (Cluster is { } cluster)
+        {
+            w.WriteStartObject("cluster");
+            w.WriteNumber("publish_rounds", cluster.Rounds);
+            w.WriteNumber("updates", cluster.Updates);
+            w.WriteNumber("write_timeouts", cluster.WriteTimeouts);
+            w.WriteString("final_publish", FinalName(cluster.Final));
+            if (cluster.FinalProblem is { } problem) w.WriteString("final_problem", problem);
+            w.WriteEndObject();
+        }
     });
+
+    /// <summary>The final publish outcome as the report spells it.</summary>
+    internal static string FinalName(ClusterFinalPublish final) => final switch
+    {
+        ClusterFinalPublish.AcknowledgedByAll => "acknowledged_by_all",
+        ClusterFinalPublish.AcknowledgedByMajority => "acknowledged_by_majority",
+        ClusterFinalPublish.NotAcknowledged => "not_acknowledged",
+        _ => "not_yet",
+    };
 
     /// <summary>Readable table: totals, models by cost, providers, agents.</summary>
     public string ToTable()
@@ -75,6 +97,11 @@ internal sealed record ReplayReport
                 sb.AppendLine(c, $"{name.PadRight(width)}  {BudgetWindows.Iso(b.WindowStartMs),-20} {b.SpentMicros / 1_000_000m,16:N6} {b.LimitMicros / 1_000_000m,16:N6} {percent,7:N1}%  " +
                                  $"{(b.ThresholdsCrossed.IsEmpty ? "-" : string.Join(", ", b.ThresholdsCrossed))}{(b.Incomplete ? " (incomplete)" : "")}");
             }
+        }
+        if (Cluster is { } cl)
+        {
+            sb.AppendLine();
+            sb.AppendLine(c, $"Cluster: {cl.Rounds:N0} publish rounds, {cl.WriteTimeouts:N0} write timeouts, final publish {FinalName(cl.Final)}");
         }
         if (Stats.Sync is { } s)
         {

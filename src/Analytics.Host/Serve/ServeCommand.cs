@@ -79,6 +79,11 @@ internal static class ServeCommand
             var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses.ToList() ?? [];
             await stderr.WriteLineAsync($"serving on {string.Join(", ", addresses)}: dashboard at /, POST /v1/events, GET /v1/stats, /metrics, /health/live, /health/ready; " +
                                         "SIGTERM or Ctrl-C stops");
+            if (app.Services.GetRequiredService<IClusterUsageStats>() is { Enabled: true, Address: { } node })
+            {
+                await stderr.WriteLineAsync($"cluster node {node}: other nodes join with --{AnalyticsOptions.SectionName}:Cluster:Seeds:0={node}; " +
+                                            "GET /v1/stats?scope=cluster[&consistency=local|majority|all] reads every node's usage");
+            }
             started?.Invoke(addresses);
             var recorder = app.Services.GetRequiredService<UsageRecorder>();
             describe?.Invoke(() => $"{recorder.PendingCount} events not drained yet");

@@ -127,6 +127,46 @@ public sealed class AnalyticsOptionsSpecs
     }
 
     [Fact]
+    public void The_cluster_section_binds_and_bad_cluster_settings_name_their_keys()
+    {
+        using (var ok = Build(new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+               {
+                   ["Analytics:Cluster:Enabled"] = "true", ["Analytics:Cluster:Port"] = "4053", ["Analytics:Cluster:Seeds:0"] = "akka.tcp://analytics@10.0.0.5:4053",
+                   ["Analytics:Cluster:Role"] = "gateway", ["Analytics:Cluster:PublishInterval"] = "00:00:02",
+               }).Build()))
+        {
+            var cluster = ok.GetRequiredService<IOptions<AnalyticsOptions>>().Value.Cluster;
+            Assert.True(cluster.Enabled);
+            Assert.Equal(("127.0.0.1", 4053, "gateway", TimeSpan.FromSeconds(2)), (cluster.Hostname, cluster.Port, cluster.Role, cluster.PublishInterval));
+            Assert.Equal(["akka.tcp://analytics@10.0.0.5:4053"], cluster.Seeds);
+        }
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Analytics:Cluster:Hostname"] = " ",
+            ["Analytics:Cluster:Port"] = "70000",
+            ["Analytics:Cluster:Seeds:0"] = "http://10.0.0.5:4053",
+            ["Analytics:Cluster:Seeds:1"] = "akka.tcp://analytics@10.0.0.5",
+            ["Analytics:Cluster:PublishInterval"] = "00:00:00",
+            ["Analytics:Cluster:Role"] = "two words",
+            ["Analytics:Cluster:MaxKeysPerDimension"] = "0",
+            ["Analytics:Cluster:FinalPublishTimeout"] = "00:20:00",
+        }).Build();
+        using var sp = Build(configuration);
+
+        var e = Assert.Throws<OptionsValidationException>(() => sp.GetRequiredService<IOptions<AnalyticsOptions>>().Value);
+
+        Assert.Contains("Analytics:Cluster:Hostname must be a host name or an IP address (got an empty value).", e.Failures);
+        Assert.Contains("Analytics:Cluster:Port must be 0 (any free port) or between 0 and 65535 (got 70000).", e.Failures);
+        Assert.Contains("Analytics:Cluster:Seeds:0 must be akka.tcp://<actor system name>@host:port (got 'http://10.0.0.5:4053').", e.Failures);
+        Assert.Contains("Analytics:Cluster:Seeds:1 must be akka.tcp://<actor system name>@host:port (got 'akka.tcp://analytics@10.0.0.5').", e.Failures);
+        Assert.Contains("Analytics:Cluster:PublishInterval must be between 00:00:00.0100000 and 01:00:00 (got 00:00:00).", e.Failures);
+        Assert.Contains("Analytics:Cluster:Role must be a name without spaces, or left out for every node (got 'two words').", e.Failures);
+        Assert.Contains("Analytics:Cluster:MaxKeysPerDimension must be between 1 and 100000 (got 0).", e.Failures);
+        Assert.Contains("Analytics:Cluster:FinalPublishTimeout must be between 00:00:00.1000000 and 00:10:00 (got 00:20:00).", e.Failures);
+        Assert.Equal(8, e.Failures.Count());
+    }
+
+    [Fact]
     public void A_value_of_the_wrong_type_names_the_key()
     {
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>

@@ -41,6 +41,32 @@ public sealed class LibraryUseSpecs
     }
 
     [Fact]
+    public async Task Turning_the_cluster_on_without_registering_it_fails_the_start_saying_what_to_add()
+    {
+        using var host = Build(Wired, settings: new() { ["Analytics:Cluster:Enabled"] = "true" });
+
+        var e = await Assert.ThrowsAnyAsync<Exception>(() => host.StartAsync());
+
+        Assert.Contains("Analytics:Cluster:Enabled is true, but the cluster is not registered: add the package LlmUsageAnalytics.Cluster and call " +
+                        ".WithUsageAnalyticsCluster(serviceProvider)", Flatten(e));
+    }
+
+    [Fact]
+    public async Task Without_the_cluster_the_cluster_view_refuses_at_once_naming_the_option()
+    {
+        using var host = Build(Wired);
+        await host.StartAsync();
+        var cluster = host.Services.GetRequiredService<IClusterUsageStats>();
+
+        var e = await Assert.ThrowsAsync<InvalidOperationException>(() => cluster.GetAsync(ClusterReadConsistency.All));
+
+        Assert.False(cluster.Enabled);
+        Assert.Null(cluster.Address);
+        Assert.Contains("Analytics:Cluster:Enabled is false", e.Message);
+        await host.StopAsync();
+    }
+
+    [Fact]
     public async Task Stats_come_from_IUsageStats_with_read_your_writes_and_fail_at_once_after_stop()
     {
         // A long Ask timeout: a call that waited for it instead of failing would hang the spec, not pass it.

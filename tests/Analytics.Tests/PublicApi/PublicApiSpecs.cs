@@ -11,7 +11,8 @@ namespace Analytics.Tests.PublicApi;
 public sealed class PublicApiSpecs
 {
     public static TheoryData<string> Assemblies =>
-        [typeof(UsageRecorder).Assembly.GetName().Name!, typeof(UsageRow).Assembly.GetName().Name!, typeof(UsageAnalyticsEndpoints).Assembly.GetName().Name!];
+        [typeof(UsageRecorder).Assembly.GetName().Name!, typeof(UsageRow).Assembly.GetName().Name!, typeof(UsageAnalyticsEndpoints).Assembly.GetName().Name!,
+            typeof(UsageClusterHostingExtensions).Assembly.GetName().Name!];
 
     [Theory]
     [MemberData(nameof(Assemblies))]
@@ -45,14 +46,20 @@ public sealed class PublicApiSpecs
             "Analytics.Actors.Pump.IngressPumpActor", "Analytics.Actors.Aggregation.UsageFold", "Analytics.Actors.Aggregation.StatsDimension",
             "Analytics.Actors.Hosting.AnalyticsOptionsValidator", "Analytics.Actors.Sync.SyncActor", "Analytics.Actors.Ingress.IngressBuffer",
         ];
+        string[] internalClusterTypes =
+        [
+            "Analytics.Actors.Cluster.Crdt.UsageCounterMap", "Analytics.Actors.Cluster.Publishing.UsagePublisherActor", "Analytics.Actors.Cluster.Reading.ClusterStatsActor",
+        ];
+        foreach (var name in internalClusterTypes) Assert.False(typeof(UsageClusterHostingExtensions).Assembly.GetType(name, throwOnError: true)!.IsPublic, $"{name} is public");
         foreach (var name in internalTypes)
         {
             var type = actors.GetType(name, throwOnError: true)!;
             Assert.False(type.IsPublic, $"{name} is public");
         }
         // A user needs at most two namespaces of ours, plus the chat client middleware's own (issue 11 names it); the web
-        // package adds none.
+        // and cluster packages add none.
         var namespaces = actors.GetExportedTypes().Concat(typeof(UsageRow).Assembly.GetExportedTypes()).Concat(typeof(UsageAnalyticsEndpoints).Assembly.GetExportedTypes())
+            .Concat(typeof(UsageClusterHostingExtensions).Assembly.GetExportedTypes())
             .Select(t => t.Namespace ?? "").Distinct().Order().ToArray();
         Assert.Equal(["Analytics.Actors", "Analytics.Actors.AI", "Analytics.Contracts"], namespaces);
     }

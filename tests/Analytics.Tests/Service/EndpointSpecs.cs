@@ -50,6 +50,12 @@ public sealed class EndpointSpecs
     [InlineData("?since=2026-03-02&until=2026-03-01", "since (2026-03-02T00:00:00Z) must be before until (2026-03-01T00:00:00Z)")]
     [InlineData("?from=2026-03-01", "unknown parameter 'from'")]
     [InlineData("?by=day&by=hour", "by is given 2 times")]
+    [InlineData("?scope=cluster", "scope=cluster needs the cluster view, which is off on this node (Analytics:Cluster:Enabled is false)")]
+    [InlineData("?scope=cluster&consistency=all", "scope=cluster needs the cluster view, which is off on this node")]
+    [InlineData("?scope=fleet", "scope must be local or cluster (got 'fleet')")]
+    [InlineData("?scope=cluster&consistency=quorum", "consistency must be local, majority or all (got 'quorum')")]
+    [InlineData("?consistency=all", "consistency applies to scope=cluster only")]
+    [InlineData("?scope=cluster&since=2026-03-01", "scope=cluster takes no since, until or by")]
     public async Task A_bad_window_is_400_naming_the_parameter(string query, string message)
     {
         await using var service = await ServiceHarness.StartAsync();
