@@ -175,7 +175,7 @@ public class StoreQueryBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        var path = Path.Combine(Path.GetTempPath(), "analytics-store-bench-1m-v2.db");
+        var path = Path.Combine(Path.GetTempPath(), "analytics-store-bench-1m-v3.db");
         if (!Built(path)) Build(path);
         _reader = LedgerDatabase.OpenExistingReader(path);
         var sums = string.Join(", ", LedgerSchema.LedgerColumns[7..14].Select(c => $"sum({c})"));

@@ -20,6 +20,12 @@ internal sealed class LatencySketch
     public const double RelativeAccuracy = 0.01;
 
     private const int Slack = 16;
+
+    /// <summary>The first byte of <see cref="ToBytes"/>: a stored sketch of another format is refused, not misread.</summary>
+    private const byte FormatVersion = 1;
+
+    /// <summary>Beyond the bucket of any <see cref="long"/> (about 2,185 for α = 1 %): a larger index in stored bytes is corrupt.</summary>
+    private const int MaxBucketIndex = 4096;
     private static readonly double Gamma = (1 + RelativeAccuracy) / (1 - RelativeAccuracy);
     private static readonly double InverseLogGamma = 1 / Math.Log(Gamma);
     private static readonly double Representative = 2 / (1 + Gamma);
@@ -162,6 +168,73 @@ internal sealed class LatencySketch
         }
     }
 
+    /// <summary>
+    /// The sketch as bytes, for the store's latency rollups: a format byte, then unsigned LEB128 varints of the zeros,
+    /// the minimum, the maximum, the first occupied bucket (zig-zag: it can be negative), the number of buckets from it to
+    /// the last occupied one, and each of their counts. Only the occupied range is written, so a sketch of one hour's
+    /// requests of one key is a few hundred bytes at most (two bytes per occupied bucket up to 16,383 values in it).
+    /// </summary>
+    public byte[] ToBytes()
+    {
+        int first = 0, last = -1;
+        for (var i = 0; i < _counts.Length; i++)
+        {
+            if (_counts[i] == 0) continue;
+            if (last < 0) first = i;
+            last = i;
+        }
+        var buffer = new byte[1 + 10 * (5 + Math.Max(0, last - first + 1))];
+        var at = 0;
+        buffer[at++] = FormatVersion;
+        at = WriteVarint(buffer, at, (ulong)_zeros);
+        at = WriteVarint(buffer, at, _count == 0 ? 0 : (ulong)_min);
+        at = WriteVarint(buffer, at, (ulong)_max);
+        var start = _offset + first;
+        at = WriteVarint(buffer, at, (ulong)((start << 1) ^ (start >> 31)));
+        at = WriteVarint(buffer, at, (ulong)(last - first + 1));
+        for (var i = first; i <= last; i++) at = WriteVarint(buffer, at, (ulong)_counts[i]);
+        return buffer[..at];
+    }
+
+    /// <summary>Reads what <see cref="ToBytes"/> wrote.</summary>
+    /// <param name="bytes">The stored form.</param>
+    /// <exception cref="InvalidDataException">The bytes are not a sketch of this format (named in the message).</exception>
+    public static LatencySketch FromBytes(ReadOnlySpan<byte> bytes)
+    {
+        if (bytes.IsEmpty || bytes[0] != FormatVersion)
+            throw new InvalidDataException($"a latency sketch starts with format byte {FormatVersion} (got {(bytes.IsEmpty ? "no bytes" : bytes[0].ToString(System.Globalization.CultureInfo.InvariantCulture))})");
+        var at = 1;
+        var sketch = new LatencySketch { _zeros = ReadCount(bytes, ref at, "zeros") };
+        var min = ReadCount(bytes, ref at, "minimum");
+        var max = ReadCount(bytes, ref at, "maximum");
+        var zigzag = ReadVarint(bytes, ref at, "first bucket");
+        var start = (long)(zigzag >> 1) ^ -(long)(zigzag & 1);
+        var buckets = ReadVarint(bytes, ref at, "bucket count");
+        if (start is < -MaxBucketIndex or > MaxBucketIndex || buckets > MaxBucketIndex || start + (long)buckets - 1 > MaxBucketIndex)
+            throw new InvalidDataException($"a latency sketch's buckets lie within -{MaxBucketIndex}..{MaxBucketIndex} (got {buckets} from {start})");
+        var total = sketch._zeros;
+        if (buckets > 0)
+        {
+            sketch._counts = new long[(int)buckets];
+            sketch._offset = (int)start;
+            for (var i = 0; i < sketch._counts.Length; i++)
+            {
+                var n = ReadCount(bytes, ref at, "bucket count");
+                sketch._counts[i] = n;
+                total = total > long.MaxValue - n ? long.MaxValue : total + n;
+            }
+        }
+        if (at != bytes.Length) throw new InvalidDataException($"a latency sketch of {bytes.Length} bytes ends after {at}");
+        sketch._count = total;
+        if (total > 0)
+        {
+            if (min > max) throw new InvalidDataException($"a latency sketch's minimum {min} is above its maximum {max}");
+            sketch._min = min;
+            sketch._max = max;
+        }
+        return sketch;
+    }
+
     /// <summary>True when both sketches hold the same values (bucket by bucket, zeros, count, min and max).</summary>
     internal bool SameContentAs(LatencySketch other)
     {
@@ -173,6 +246,37 @@ internal sealed class LatencySketch
             if (At(index) != other.At(index)) return false;
         }
         return true;
+    }
+
+    private static int WriteVarint(byte[] buffer, int at, ulong value)
+    {
+        while (value >= 0x80)
+        {
+            buffer[at++] = (byte)(value | 0x80);
+            value >>= 7;
+        }
+        buffer[at++] = (byte)value;
+        return at;
+    }
+
+    private static ulong ReadVarint(ReadOnlySpan<byte> bytes, ref int at, string what)
+    {
+        ulong value = 0;
+        for (var shift = 0; shift < 64; shift += 7)
+        {
+            if (at >= bytes.Length) throw new InvalidDataException($"a latency sketch ends inside its {what}");
+            var b = bytes[at++];
+            value |= (ulong)(b & 0x7F) << shift;
+            if (b < 0x80) return value;
+        }
+        throw new InvalidDataException($"a latency sketch's {what} is longer than 64 bits");
+    }
+
+    private static long ReadCount(ReadOnlySpan<byte> bytes, ref int at, string what)
+    {
+        var value = ReadVarint(bytes, ref at, what);
+        if (value > long.MaxValue) throw new InvalidDataException($"a latency sketch's {what} {value} is above {long.MaxValue}");
+        return (long)value;
     }
 
     private static ushort[] BuildSmallBuckets()

@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using Analytics.Actors.Percentiles;
 using Analytics.Contracts;
 using Microsoft.Data.Sqlite;
 
@@ -14,7 +15,9 @@ internal static class LedgerReader
     /// The usage of <c>[since, until)</c>, widened to whole UTC hours, from the rollups: the whole UTC days inside the
     /// window from the daily tables, the hours at its edges (and every hour, for hour buckets) from the hourly ones.
     /// Rows are added up here, saturating as <see cref="UsageCounters"/> does: bucket rows into the window's rows, and
-    /// rows per model into totals, so the buckets add up to the window exactly.
+    /// rows per model into totals, so the buckets add up to the window exactly. Latency percentiles come the same way from
+    /// the latency tables' sketches, merged per key (and, for the totals, over the models), which is exact: a window's
+    /// percentiles are those of its requests, within the sketch's 1 %.
     /// </summary>
     /// <param name="connection">A reader connection.</param>
     /// <param name="query">The window and bucket width.</param>
@@ -40,6 +43,21 @@ internal static class LedgerReader
 
         using var tx = connection.BeginTransaction(deferred: true); // one snapshot for every table
         var dimensions = new Dictionary<long, Dictionary<string, UsageCounters>>[LedgerSchema.RollupTables.Length];
+        var latencies = new Dictionary<long, Dictionary<LatencyRow, LatencySketch>>();
+        var (hourly, hourBucket) = LedgerSchema.LatencyTables[0];
+        var (daily, dayBucket) = LedgerSchema.LatencyTables[1];
+        // A file written before the latency tables existed and only read since (the stats command does not migrate) has none.
+        var sketchesStored = LedgerDatabase.Scalar(connection, $"SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name IN ('{hourly}', '{daily}')", tx) is 2L;
+        if (sketchesStored && useDays)
+        {
+            ReadLatencies(latencies, connection, tx, hourly, hourBucket, sinceHour, firstDay * 24, 1, width);
+            ReadLatencies(latencies, connection, tx, daily, dayBucket, firstDay, endDay, 24, width);
+            ReadLatencies(latencies, connection, tx, hourly, hourBucket, endDay * 24, untilHour, 1, width);
+        }
+        else if (sketchesStored)
+        {
+            ReadLatencies(latencies, connection, tx, hourly, hourBucket, sinceHour, untilHour, 1, width);
+        }
         for (var t = 0; t < dimensions.Length; t++)
         {
             var rows = dimensions[t] = [];
@@ -58,6 +76,7 @@ internal static class LedgerReader
 
         var buckets = ImmutableArray.CreateBuilder<UsageBucket>();
         var window = new[] { new Dictionary<string, UsageCounters>(), new Dictionary<string, UsageCounters>(), new Dictionary<string, UsageCounters>() };
+        var windowLatencies = new Dictionary<LatencyRow, LatencySketch>();
         var totals = default(UsageCounters);
         foreach (var b in dimensions[0].Keys.Order())
         {
@@ -69,15 +88,20 @@ internal static class LedgerReader
                 if (!dimensions[t].TryGetValue(b, out var rows)) continue;
                 foreach (var (key, counters) in rows) AddTo(window[t], key, counters);
             }
+            var bucketLatencies = latencies.GetValueOrDefault(b);
+            if (bucketLatencies is not null)
+            {
+                foreach (var (row, sketch) in bucketLatencies) MergeInto(windowLatencies, row, sketch);
+            }
             if (width > 0)
             {
                 buckets.Add(new UsageBucket
                 {
                     Start = DateTimeOffset.FromUnixTimeMilliseconds(b * width * LedgerSchema.HourMs),
-                    Totals = new UsageRow(bucketTotals),
-                    ByModel = Rows(dimensions[0][b]),
-                    ByProvider = Rows(dimensions[1].GetValueOrDefault(b)),
-                    ByAgent = Rows(dimensions[2].GetValueOrDefault(b)),
+                    Totals = Row(bucketTotals, bucketLatencies),
+                    ByModel = Rows(dimensions[0][b], bucketLatencies, LatencyDimension.Model),
+                    ByProvider = Rows(dimensions[1].GetValueOrDefault(b), bucketLatencies, LatencyDimension.Provider),
+                    ByAgent = Rows(dimensions[2].GetValueOrDefault(b), bucketLatencies, LatencyDimension.Agent),
                 });
             }
         }
@@ -87,10 +111,10 @@ internal static class LedgerReader
             Since = DateTimeOffset.FromUnixTimeMilliseconds(sinceHour * LedgerSchema.HourMs),
             Until = DateTimeOffset.FromUnixTimeMilliseconds(untilHour * LedgerSchema.HourMs),
             BucketSize = query.By,
-            Totals = new UsageRow(totals),
-            ByModel = Rows(window[0]),
-            ByProvider = Rows(window[1]),
-            ByAgent = Rows(window[2]),
+            Totals = Row(totals, windowLatencies),
+            ByModel = Rows(window[0], windowLatencies, LatencyDimension.Model),
+            ByProvider = Rows(window[1], windowLatencies, LatencyDimension.Provider),
+            ByAgent = Rows(window[2], windowLatencies, LatencyDimension.Agent),
             Buckets = buckets.ToImmutable(),
         };
     }
@@ -178,13 +202,78 @@ internal static class LedgerReader
         rows[key] = sum;
     }
 
-    private static ImmutableDictionary<string, UsageRow> Rows(Dictionary<string, UsageCounters>? rows)
+    /// <summary>
+    /// Adds the sketches of latency table <paramref name="table"/> with <c>from &lt;= bucket &lt; to</c> into
+    /// <paramref name="result"/>, by query bucket as <see cref="Read"/> does (the rows' own bucket set to 0).
+    /// </summary>
+    private static void ReadLatencies(Dictionary<long, Dictionary<LatencyRow, LatencySketch>> result, SqliteConnection connection, SqliteTransaction tx,
+        string table, string bucket, long from, long to, long hoursPerRow, long width)
+    {
+        if (from >= to) return;
+        using var cmd = connection.CreateCommand();
+        cmd.Transaction = tx;
+        cmd.CommandText = $"SELECT {bucket}, dimension, key, metric, sketch FROM {table} WHERE {bucket} >= $from AND {bucket} < $to";
+        cmd.Parameters.AddWithValue("$from", from);
+        cmd.Parameters.AddWithValue("$to", to);
+        using var r = cmd.ExecuteReader();
+        while (r.Read())
+        {
+            var startHour = r.GetInt64(0) * hoursPerRow;
+            var b = width == 0 ? 0 : width == 1 ? startHour : LedgerSchema.DayOf(startHour);
+            var row = new LatencyRow(0, (LatencyDimension)r.GetInt64(1), r.GetString(2), (LatencyMetric)r.GetInt64(3));
+            LatencySketch sketch;
+            try
+            {
+                sketch = LatencySketch.FromBytes((byte[])r.GetValue(4));
+            }
+            catch (InvalidDataException ex)
+            {
+                throw new InvalidDataException($"{table} row ({bucket} {r.GetInt64(0)}, {row.Dimension} '{row.Key}', {row.Metric}) holds no readable sketch: {ex.Message}", ex);
+            }
+            if (!result.TryGetValue(b, out var rows)) result[b] = rows = [];
+            MergeInto(rows, row, sketch);
+        }
+    }
+
+    private static void MergeInto(Dictionary<LatencyRow, LatencySketch> sketches, LatencyRow row, LatencySketch sketch)
+    {
+        ref var sum = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(sketches, row, out _);
+        sum ??= new LatencySketch();
+        sum.Merge(sketch);
+    }
+
+    /// <summary>The totals' row: its latencies are those of every model's requests (each request has exactly one model).</summary>
+    private static UsageRow Row(in UsageCounters counters, Dictionary<LatencyRow, LatencySketch>? latencies)
+    {
+        if (latencies is null) return new UsageRow(counters);
+        LatencySketch? durations = null, ttfts = null;
+        foreach (var (row, sketch) in latencies)
+        {
+            if (row.Dimension != LatencyDimension.Model) continue;
+            ref var sum = ref row.Metric == LatencyMetric.Duration ? ref durations : ref ttfts;
+            sum ??= new LatencySketch();
+            sum.Merge(sketch);
+        }
+        return new UsageRow(counters) { DurationMsPercentiles = durations?.Percentiles(), TimeToFirstTokenMsPercentiles = ttfts?.Percentiles() };
+    }
+
+    private static ImmutableDictionary<string, UsageRow> Rows(Dictionary<string, UsageCounters>? rows, Dictionary<LatencyRow, LatencySketch>? latencies, LatencyDimension dimension)
     {
         if (rows is null) return ImmutableDictionary<string, UsageRow>.Empty;
         var builder = ImmutableDictionary.CreateBuilder<string, UsageRow>(StringComparer.Ordinal);
-        foreach (var (key, counters) in rows) builder[key] = new UsageRow(counters);
+        foreach (var (key, counters) in rows)
+        {
+            builder[key] = new UsageRow(counters)
+            {
+                DurationMsPercentiles = Percentiles(latencies, new LatencyRow(0, dimension, key, LatencyMetric.Duration)),
+                TimeToFirstTokenMsPercentiles = Percentiles(latencies, new LatencyRow(0, dimension, key, LatencyMetric.TimeToFirstToken)),
+            };
+        }
         return builder.ToImmutable();
     }
+
+    private static LatencyPercentiles? Percentiles(Dictionary<LatencyRow, LatencySketch>? latencies, LatencyRow row)
+        => latencies is not null && latencies.TryGetValue(row, out var sketch) ? sketch.Percentiles() : null;
 
     private static long CeilingHour(long ms)
     {

@@ -70,6 +70,13 @@ internal static class LedgerSchema
     /// </summary>
     public static readonly string[] DailyRollupTables = ["rollup_model_day", "rollup_provider_day", "rollup_agent_day"];
 
+    /// <summary>
+    /// The latency tables with their bucket column, hourly then daily: per bucket, breakdown (<see cref="LatencyDimension"/>),
+    /// key and metric (<see cref="LatencyMetric"/>), the bytes of one latency sketch, merged with each batch in the batch's
+    /// transaction, so windowed usage has percentiles as exact to merge as the live ones.
+    /// </summary>
+    public static readonly (string Table, string Bucket)[] LatencyTables = [("latency_hour", "hour"), ("latency_day", "day")];
+
     /// <summary>Every rollup table with its bucket column.</summary>
     public static IEnumerable<(string Table, string Bucket)> AllRollups =>
         RollupTables.Select(t => (t, "hour")).Concat(DailyRollupTables.Select(t => (t, "day")));
@@ -124,7 +131,22 @@ internal static class LedgerSchema
             foreach (var column in CounterColumns()) sql.Append(", ").Append(column).Append(" INTEGER NOT NULL DEFAULT 0");
             yield return sql.Append($", PRIMARY KEY ({bucket}, key)) WITHOUT ROWID").ToString();
         }
+        // Added after the first release: a file written before has no latencies for its older buckets (they show none).
+        foreach (var (table, bucket) in LatencyTables)
+        {
+            yield return $"CREATE TABLE IF NOT EXISTS {table} ({bucket} INTEGER NOT NULL, dimension INTEGER NOT NULL, key TEXT NOT NULL, " +
+                         $"metric INTEGER NOT NULL, sketch BLOB NOT NULL, PRIMARY KEY ({bucket}, dimension, key, metric)) WITHOUT ROWID";
+        }
     }
+
+    /// <summary>The stored sketch of one latency row, if any.</summary>
+    public static string SelectLatency(string table, string bucket) =>
+        $"SELECT sketch FROM {table} WHERE {bucket} = ? AND dimension = ? AND key = ? AND metric = ?";
+
+    /// <summary>Writes one latency row's sketch (the merged one).</summary>
+    public static string UpsertLatency(string table, string bucket) =>
+        $"INSERT INTO {table} ({bucket}, dimension, key, metric, sketch) VALUES (?, ?, ?, ?, ?) " +
+        $"ON CONFLICT ({bucket}, dimension, key, metric) DO UPDATE SET sketch = excluded.sketch";
 
     /// <summary>The insert of one ledger row; ignored when the event id is already there.</summary>
     public static string InsertLedger() =>
@@ -152,4 +174,27 @@ internal static class LedgerSchema
 
     /// <summary>The ledger columns an outbox page reads, in the order <see cref="LedgerReader"/> expects.</summary>
     public static string SelectEventColumns => string.Join(", ", LedgerColumns.Take(LedgerColumns.Length - 1));
+}
+
+/// <summary>The breakdown of a stored latency row. Stored as an integer: values are never renumbered.</summary>
+internal enum LatencyDimension
+{
+    /// <summary>Per model.</summary>
+    Model = 0,
+
+    /// <summary>Per provider.</summary>
+    Provider = 1,
+
+    /// <summary>Per agent.</summary>
+    Agent = 2,
+}
+
+/// <summary>Which latency a stored row holds. Stored as an integer: values are never renumbered.</summary>
+internal enum LatencyMetric
+{
+    /// <summary>Wall time of the request (failed ones too).</summary>
+    Duration = 0,
+
+    /// <summary>Time to first token (completed requests that carried one).</summary>
+    TimeToFirstToken = 1,
 }

@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using Analytics.Actors.Percentiles;
 using Analytics.Contracts;
 using Microsoft.Data.Sqlite;
 using SQLitePCL;
@@ -29,6 +30,10 @@ internal sealed class LedgerWriter : IDisposable
     private readonly LedgerDatabase _db;
     private readonly Dictionary<(long Hour, string Key), UsageCounters>[] _rollups = [new(), new(), new()];
     private readonly Dictionary<(long Day, string Key), UsageCounters> _days = new();
+    private readonly Dictionary<LatencyRow, LatencySketch> _latencies = new();
+    private readonly Dictionary<LatencyRow, LatencySketch> _dayLatencies = new();
+    private sqlite3_stmt?[] _latencySelects = new sqlite3_stmt?[LedgerSchema.LatencyTables.Length];
+    private sqlite3_stmt?[] _latencyUpserts = new sqlite3_stmt?[LedgerSchema.LatencyTables.Length];
     private sqlite3_stmt? _insert;
     private sqlite3_stmt? _exists;
     private sqlite3_stmt?[] _upserts = new sqlite3_stmt?[LedgerSchema.RollupTables.Length];
@@ -112,10 +117,12 @@ internal sealed class LedgerWriter : IDisposable
             {
                 _insert?.Dispose();
                 _exists?.Dispose();
-                foreach (var s in _upserts.Concat(_dailyUpserts)) s?.Dispose();
+                foreach (var s in _upserts.Concat(_dailyUpserts).Concat(_latencySelects).Concat(_latencyUpserts)) s?.Dispose();
                 _insert = _exists = null;
                 _upserts = new sqlite3_stmt?[LedgerSchema.RollupTables.Length];
                 _dailyUpserts = new sqlite3_stmt?[LedgerSchema.DailyRollupTables.Length];
+                _latencySelects = new sqlite3_stmt?[LedgerSchema.LatencyTables.Length];
+                _latencyUpserts = new sqlite3_stmt?[LedgerSchema.LatencyTables.Length];
                 return 0;
             }).GetAwaiter().GetResult();
         }
@@ -131,6 +138,7 @@ internal sealed class LedgerWriter : IDisposable
         var db = connection.Handle!;
         Prepare(db);
         foreach (var r in _rollups) r.Clear();
+        _latencies.Clear();
         int inserted = 0, duplicates = 0, expired = 0;
         Exec(db, "BEGIN IMMEDIATE");
         try
@@ -159,6 +167,15 @@ internal sealed class LedgerWriter : IDisposable
                 foreach (var ((hour, key), counters) in _rollups[t]) Add(_days, LedgerSchema.DayOf(hour), key, counters);
                 Upsert(db, _dailyUpserts[t]!, _days);
             }
+            MergeLatencies(db, 0, _latencies);
+            _dayLatencies.Clear();
+            foreach (var (row, sketch) in _latencies)
+            {
+                var day = row with { Bucket = LedgerSchema.DayOf(row.Bucket) };
+                if (_dayLatencies.TryGetValue(day, out var sum)) sum.Merge(sketch);
+                else _dayLatencies[day] = Copy(sketch);
+            }
+            MergeLatencies(db, 1, _dayLatencies);
             Exec(db, "COMMIT");
         }
         catch
@@ -177,6 +194,12 @@ internal sealed class LedgerWriter : IDisposable
         {
             _upserts[t] ??= PrepareStatement(db, LedgerSchema.UpsertRollup(LedgerSchema.RollupTables[t], "hour"));
             _dailyUpserts[t] ??= PrepareStatement(db, LedgerSchema.UpsertRollup(LedgerSchema.DailyRollupTables[t], "day"));
+        }
+        for (var t = 0; t < _latencySelects.Length; t++)
+        {
+            var (table, bucket) = LedgerSchema.LatencyTables[t];
+            _latencySelects[t] ??= PrepareStatement(db, LedgerSchema.SelectLatency(table, bucket));
+            _latencyUpserts[t] ??= PrepareStatement(db, LedgerSchema.UpsertLatency(table, bucket));
         }
     }
 
@@ -257,6 +280,84 @@ internal sealed class LedgerWriter : IDisposable
         Add(_rollups[0], hour, model, delta);
         Add(_rollups[1], hour, provider, delta);
         if (e.AgentId is { } agent) Add(_rollups[2], hour, agent, delta);
+
+        // The same latencies the live aggregators count: a failed request's duration, a completed one's and its TTFT.
+        var (duration, ttft) = e switch
+        {
+            LlmRequestCompleted c => (c.DurationMs, c.TimeToFirstTokenMs),
+            LlmRequestFailed f => (f.DurationMs, null),
+            _ => (null, (long?)null),
+        };
+        if (duration is { } d) AddLatency(hour, LatencyMetric.Duration, d, model, provider, e.AgentId);
+        if (ttft is { } t) AddLatency(hour, LatencyMetric.TimeToFirstToken, t, model, provider, e.AgentId);
+    }
+
+    private void AddLatency(long hour, LatencyMetric metric, long value, string model, string provider, string? agent)
+    {
+        var bucket = LatencySketch.BucketOf(value);
+        Sketch(new LatencyRow(hour, LatencyDimension.Model, model, metric)).Add(value, bucket);
+        Sketch(new LatencyRow(hour, LatencyDimension.Provider, provider, metric)).Add(value, bucket);
+        if (agent is not null) Sketch(new LatencyRow(hour, LatencyDimension.Agent, agent, metric)).Add(value, bucket);
+    }
+
+    private LatencySketch Sketch(LatencyRow row)
+    {
+        ref var sketch = ref CollectionsMarshal.GetValueRefOrAddDefault(_latencies, row, out _);
+        return sketch ??= new LatencySketch();
+    }
+
+    private static LatencySketch Copy(LatencySketch sketch)
+    {
+        var copy = new LatencySketch();
+        copy.Merge(sketch);
+        return copy;
+    }
+
+    /// <summary>
+    /// Merges this batch's sketches into the stored ones of latency table <paramref name="t"/> (read, merge, write back, in the
+    /// batch's transaction). A stored sketch that cannot be read (the file was edited by hand) is replaced by the batch's:
+    /// that bucket's percentiles start again, and the batch's ledger rows and counters, which matter more, still commit.
+    /// </summary>
+    private void MergeLatencies(sqlite3 db, int t, Dictionary<LatencyRow, LatencySketch> sketches)
+    {
+        var select = _latencySelects[t]!;
+        var upsert = _latencyUpserts[t]!;
+        foreach (var (row, sketch) in sketches)
+        {
+            raw.sqlite3_reset(select);
+            Bind(select, row);
+            var rc = raw.sqlite3_step(select);
+            var merged = sketch;
+            if (rc == raw.SQLITE_ROW)
+            {
+                try
+                {
+                    merged = LatencySketch.FromBytes(raw.sqlite3_column_blob(select, 0));
+                    merged.Merge(sketch);
+                }
+                catch (InvalidDataException)
+                {
+                    merged = sketch;
+                }
+            }
+            else if (rc != raw.SQLITE_DONE)
+            {
+                SqliteException.ThrowExceptionForRC(rc, db);
+            }
+            raw.sqlite3_reset(select);
+            raw.sqlite3_reset(upsert);
+            Bind(upsert, row);
+            raw.sqlite3_bind_blob(upsert, 5, merged.ToBytes());
+            Step(db, upsert);
+        }
+    }
+
+    private static void Bind(sqlite3_stmt s, LatencyRow row)
+    {
+        raw.sqlite3_bind_int64(s, 1, row.Bucket);
+        raw.sqlite3_bind_int(s, 2, (int)row.Dimension);
+        raw.sqlite3_bind_text(s, 3, row.Key);
+        raw.sqlite3_bind_int(s, 4, (int)row.Metric);
     }
 
     private static void Add(Dictionary<(long, string), UsageCounters> rollup, long hour, string key, in UsageCounters delta)
@@ -305,3 +406,6 @@ internal sealed class LedgerWriter : IDisposable
         return statement;
     }
 }
+
+/// <summary>One row of a latency table: its bucket (hour or day), breakdown, key and metric.</summary>
+internal readonly record struct LatencyRow(long Bucket, LatencyDimension Dimension, string Key, LatencyMetric Metric);

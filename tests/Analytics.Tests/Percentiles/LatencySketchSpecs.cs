@@ -124,6 +124,53 @@ public sealed class LatencySketchSpecs
         Assert.Throws<ArgumentOutOfRangeException>(() => LatencySketch.BucketOf(-1));
     }
 
+    [Theory]
+    [MemberData(nameof(Seeds))]
+    public void The_stored_form_reads_back_as_the_same_sketch_and_merges_as_the_original_would(int seed)
+    {
+        var random = new Random(seed);
+        var values = Values(random, random.Next(0, 3_000));
+        var sketch = Sketch(values);
+        var other = Sketch(Values(random, random.Next(1, 500)));
+
+        var bytes = sketch.ToBytes();
+        var read = LatencySketch.FromBytes(bytes);
+        var merged = LatencySketch.FromBytes(bytes);
+        merged.Merge(other);
+        var expected = Sketch(values);
+        expected.Merge(other);
+
+        Assert.True(sketch.SameContentAs(read), $"seed {seed}: {values.Length} values do not read back");
+        Assert.True(expected.SameContentAs(merged), $"seed {seed}: a read sketch merges differently");
+        Assert.Equal(bytes, read.ToBytes());
+    }
+
+    [Fact]
+    public void The_stored_form_of_a_wide_sketch_stays_small_and_an_empty_one_reads_back_empty()
+    {
+        var wide = Sketch(Enumerable.Range(0, 100_000).Select(i => 10L + i * 6)); // 10 ms .. 10 min, 100,000 requests
+        var empty = LatencySketch.FromBytes(new LatencySketch().ToBytes());
+
+        Assert.InRange(wide.ToBytes().Length, 100, 3 * 550);
+        Assert.True(empty.IsEmpty);
+        Assert.True(empty.SameContentAs(new LatencySketch()));
+        Assert.Null(empty.Percentiles());
+    }
+
+    [Theory]
+    [InlineData(new byte[0], "format byte 1 (got no bytes)")]
+    [InlineData(new byte[] { 2, 0, 0, 0, 0, 0 }, "format byte 1 (got 2)")]
+    [InlineData(new byte[] { 1, 0, 5 }, "ends inside its maximum")]
+    [InlineData(new byte[] { 1, 0, 5, 9, 2, 1, 1, 7 }, "of 8 bytes ends after 7")]
+    [InlineData(new byte[] { 1, 0, 9, 5, 2, 1, 1 }, "minimum 9 is above its maximum 5")]
+    [InlineData(new byte[] { 1, 0, 1, 1, 0xA0, 0x7F, 1, 1 }, "buckets lie within -4096..4096")]
+    [InlineData(new byte[] { 1, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x01, 0, 0, 0, 0 }, "zeros 18446744073709551615 is above")]
+    public void Bytes_that_are_not_a_sketch_are_refused_naming_what_is_wrong(byte[] bytes, string problem)
+    {
+        var ex = Assert.Throws<InvalidDataException>(() => LatencySketch.FromBytes(bytes));
+        Assert.Contains(problem, ex.Message);
+    }
+
     private static LatencySketch Sketch(IEnumerable<long> values)
     {
         var sketch = new LatencySketch();

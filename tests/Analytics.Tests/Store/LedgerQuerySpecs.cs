@@ -1,3 +1,4 @@
+using Analytics.Actors.Percentiles;
 using Analytics.Actors.Store;
 using Microsoft.Data.Sqlite;
 using static Analytics.Tests.Store.StoreTestSupport;
@@ -96,6 +97,77 @@ public sealed class LedgerQuerySpecs : IDisposable
         Assert.Equal(byDay.Totals, byHour.Totals);
         foreach (var day in byDay.Buckets)
             Assert.Equal(day.Totals.Counters, byHour.Buckets.Where(h => h.Start.UtcDateTime.Date == day.Start.UtcDateTime).Aggregate(default(UsageCounters), (s, h) => s + h.Totals.Counters));
+    }
+
+    [Fact]
+    public async Task Windowed_percentiles_are_those_of_the_requests_in_the_window_from_daily_and_hourly_sketches_and_a_resent_batch_changes_none()
+    {
+        using var db = LedgerDatabase.Open(Path.Combine(_dir, "latency.db"));
+        using var writer = new LedgerWriter(db);
+        var random = new Random(42);
+        var start = DateTimeOffset.Parse("2026-11-02T00:00:00Z").ToUnixTimeMilliseconds();
+        var events = new List<AnalyticsEvent>();
+        for (var i = 0; i < 6_000; i++)
+        {
+            var at = start + (long)(random.NextDouble() * 5 * 24 * LedgerSchema.HourMs);
+            var model = i % 3 == 0 ? "claude-sonnet-4-5" : "gpt-4o";
+            if (i % 10 == 0)
+            {
+                events.Add(StoreTestSupport.Failed($"f-{i}", at, model, agent: "a") with { DurationMs = random.Next(0, 60_000) });
+                continue;
+            }
+            var duration = (long)Math.Exp(random.NextDouble() * Math.Log(300_000));
+            events.Add(Completed($"c-{i}", at, model, model == "gpt-4o" ? "openai" : "anthropic", agent: i % 2 == 0 ? "a" : null) with
+            {
+                DurationMs = i % 7 == 0 ? null : duration,
+                TimeToFirstTokenMs = i % 4 == 0 ? null : duration / 5,
+            });
+        }
+        foreach (var chunk in events.Chunk(700)) await writer.WriteAsync(chunk, Delivery.Local);
+        await writer.WriteAsync(events.Take(2_000).ToList(), Delivery.Local); // already stored: no latency counted twice
+
+        // Whole days 3 and 4 from the daily sketches, the edge hours of days 2 and 5 from the hourly ones.
+        var since = DateTimeOffset.Parse("2026-11-03T07:00:00Z");
+        var until = DateTimeOffset.Parse("2026-11-06T05:00:00Z");
+        var inside = events.Where(e => e.TimestampMs >= since.ToUnixTimeMilliseconds() && e.TimestampMs < until.ToUnixTimeMilliseconds()).ToList();
+        var flat = Usage(db, new UsageQueries.GetUsage(since, until));
+        var byDay = Usage(db, new UsageQueries.GetUsage(since, until, UsageBucketSize.Day));
+        var byHour = Usage(db, new UsageQueries.GetUsage(since, until, UsageBucketSize.Hour));
+
+        static long? Duration(AnalyticsEvent e) => e switch { LlmRequestCompleted c => c.DurationMs, LlmRequestFailed f => f.DurationMs, _ => null };
+        static long? Ttft(AnalyticsEvent e) => (e as LlmRequestCompleted)?.TimeToFirstTokenMs;
+        static LatencyPercentiles? Expected(IEnumerable<AnalyticsEvent> events, Func<AnalyticsEvent, long?> value)
+        {
+            var sketch = new LatencySketch();
+            foreach (var e in events)
+            {
+                if (value(e) is { } v) sketch.Add(v);
+            }
+            return sketch.Percentiles();
+        }
+        static string ModelOf(AnalyticsEvent e) => e is LlmRequestCompleted c ? c.Model : ((LlmRequestFailed)e).Model;
+
+        foreach (var usage in new[] { flat, byDay, byHour })
+        {
+            Assert.Equal(Expected(inside, Duration), usage.Totals.DurationMsPercentiles);
+            Assert.Equal(Expected(inside, Ttft), usage.Totals.TimeToFirstTokenMsPercentiles);
+            foreach (var model in new[] { "gpt-4o", "claude-sonnet-4-5" })
+            {
+                Assert.Equal(Expected(inside.Where(e => ModelOf(e) == model), Duration), usage.ByModel[model].DurationMsPercentiles);
+                Assert.Equal(Expected(inside.Where(e => ModelOf(e) == model), Ttft), usage.ByModel[model].TimeToFirstTokenMsPercentiles);
+            }
+            Assert.Equal(Expected(inside.Where(e => e.AgentId == "a"), Duration), usage.ByAgent["a"].DurationMsPercentiles);
+            Assert.Equal(Expected(inside.Where(e => ModelOf(e) == "gpt-4o"), Ttft), usage.ByProvider["openai"].TimeToFirstTokenMsPercentiles);
+        }
+        // Each day bucket has its own day's percentiles, whether it came from the daily or the hourly sketches.
+        foreach (var bucket in byDay.Buckets)
+        {
+            var end = bucket.Start.AddDays(1).ToUnixTimeMilliseconds();
+            var day = inside.Where(e => e.TimestampMs >= bucket.Start.ToUnixTimeMilliseconds() && e.TimestampMs < end);
+            Assert.Equal(Expected(day, Duration), bucket.Totals.DurationMsPercentiles);
+        }
+        Assert.Equal(4, byDay.Buckets.Length);
+        Assert.NotEqual(Expected(events, Duration), flat.Totals.DurationMsPercentiles); // the window is not everything
     }
 
     [Fact]

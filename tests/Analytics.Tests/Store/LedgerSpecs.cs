@@ -216,4 +216,38 @@ public sealed class LedgerSpecs : IDisposable
         Assert.Equal(2, usage.ByModel["gpt-4o"].Requests);
         Assert.Equal(50, usage.ByModel["gpt-4o"].ReasoningTokens); // only the event written after the column came back
     }
+
+    [Fact]
+    public async Task A_file_from_before_the_latency_tables_is_read_without_percentiles_and_gets_them_for_what_is_written_after_it_opened()
+    {
+        var path = File();
+        using (var db = LedgerDatabase.Open(path))
+        using (var writer = new LedgerWriter(db))
+        {
+            await writer.WriteAsync([Completed("a", Noon) with { DurationMs = 5_000 }], Delivery.Local);
+        }
+        // An older release had no latency tables.
+        using (var c = new SqliteConnection($"Data Source={path};Pooling=False"))
+        {
+            c.Open();
+            LedgerDatabase.Execute(c, "DROP TABLE latency_hour; DROP TABLE latency_day");
+        }
+
+        // Only read (as the stats command reads): counters, no percentiles, no error.
+        using (var reader = LedgerDatabase.OpenExistingReader(path))
+        {
+            var old = LedgerReader.Usage(reader, new UsageQueries.GetUsage(), DateTimeOffset.Parse("2026-12-01T00:00:00Z"));
+            Assert.Equal(1, old.Totals.Requests);
+            Assert.Null(old.Totals.DurationMsPercentiles);
+            Assert.Null(old.ByModel["gpt-4o"].DurationMsPercentiles);
+        }
+
+        using var reopened = LedgerDatabase.Open(path);
+        using var again = new LedgerWriter(reopened);
+        await again.WriteAsync([Completed("b", Noon) with { DurationMs = 40 }], Delivery.Local);
+
+        var usage = Usage(reopened);
+        Assert.Equal(2, usage.Totals.Requests);
+        Assert.Equal(40, usage.Totals.DurationMsPercentiles!.P99); // the event written before the tables has no latency stored
+    }
 }

@@ -40,10 +40,13 @@ public sealed class StoreHostingSpecs : IDisposable
         for (var i = 0; i < n; i++)
         {
             var identity = new EventIdentity { EventId = $"{prefix}-{i}", TimestampMs = timestampMs };
+            // Latencies over three decades, some requests without a TTFT: the history's percentiles must be the live ones.
+            var timing = new RequestTiming { DurationMs = 5 + i * 37 % 20_000, TimeToFirstTokenMs = i % 5 == 0 ? null : i * 13 % 900 };
             Assert.True(i % 4 == 0
-                ? recorder.TryRecordFailed("claude-3-5-haiku-20241022", new RequestAttribution { AgentId = "a" }, new RequestFailure { ErrorCode = "overloaded" }, identity: identity)
+                ? recorder.TryRecordFailed("claude-3-5-haiku-20241022", new RequestAttribution { AgentId = "a" }, new RequestFailure { ErrorCode = "overloaded" },
+                    timing with { TimeToFirstTokenMs = null }, identity)
                 : recorder.TryRecordCompleted(i % 2 == 0 ? "gpt-4o" : "gpt-4o-mini", new TokenUsage(1_000 + i, 100), new RequestAttribution { AgentId = i % 3 == 0 ? "b" : null },
-                    identity: identity));
+                    timing, identity: identity));
         }
     }
 
@@ -66,7 +69,10 @@ public sealed class StoreHostingSpecs : IDisposable
         var live = await host.Services.GetRequiredService<IUsageStats>().GetAsync();
 
         Assert.Equal(1_000, history.Totals.Requests);
-        Assert.Equal(live.Totals, history.Totals);
+        Assert.NotNull(live.Totals.DurationMsPercentiles);
+        Assert.NotNull(live.ByAgent["b"].TimeToFirstTokenMsPercentiles);
+        Assert.Equal(live.Totals, history.Totals); // percentiles included: the rows are records
+        Assert.Equal(live.Totals.TimeToFirstTokenMsPercentiles, history.Totals.TimeToFirstTokenMsPercentiles);
         Assert.Equal(live.ByModel.OrderBy(p => p.Key), history.ByModel.OrderBy(p => p.Key));
         Assert.Equal(live.ByAgent.OrderBy(p => p.Key), history.ByAgent.OrderBy(p => p.Key));
         Assert.Equal(history.Totals, Assert.Single(history.Buckets).Totals); // everything was stamped today
