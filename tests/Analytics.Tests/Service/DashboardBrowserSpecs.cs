@@ -33,10 +33,10 @@ public sealed class DashboardBrowserSpecs(ITestOutputHelper output)
         long Ago(int days) => now.AddDays(-days).ToUnixTimeMilliseconds();
         string[] log =
         [
-            ServiceHarness.Line("d-1", 800_000, 90_000, model: "acme-large", agent: "agent-research", costMicros: 1_234_567_890, timestampMs: Ago(3)),
+            ServiceHarness.Line("d-1", 800_000, 90_000, model: "acme-large", agent: "agent-research", costMicros: 1_234_567_890, timestampMs: Ago(3), durationMs: 2_400),
             ServiceHarness.Line("d-2", 1_000_000, 100_000, model: "gpt-4o", agent: "agent-support", costMicros: 3_500_000, timestampMs: Ago(10)),
             ServiceHarness.Line("d-3", 1_000_000, 100_000, model: "gpt-4o", agent: "agent-support", costMicros: 3_500_000, timestampMs: Ago(0)),
-            ServiceHarness.Line("d-4", 1_000_000, 200_000, model: "claude-sonnet-4-5", agent: "agent-research", costMicros: 6_000_000, timestampMs: Ago(20)),
+            ServiceHarness.Line("d-4", 1_000_000, 200_000, model: "claude-sonnet-4-5", agent: "agent-research", costMicros: 6_000_000, timestampMs: Ago(20), durationMs: 700),
             $$"""{"event_type":"llm_request_failed","event_id":"d-5","model":"gpt-4o","error_code":"rate_limit","timestamp_ms":{{Ago(1)}}}""",
         ];
         using (var response = await service.PostLinesAsync(log)) Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
@@ -64,9 +64,16 @@ public sealed class DashboardBrowserSpecs(ITestOutputHelper output)
         await Assertions.Expect(page.Locator("#total-requests")).ToHaveTextAsync("5");
         await Assertions.Expect(page.Locator("#total-success")).ToHaveTextAsync("80.0 %");
         await Assertions.Expect(page.Locator("#total-tokens")).ToHaveTextAsync("4.3 M");
-        // Four days with spend, one bar segment each (the failed request costs nothing); percentiles are not in the stats yet.
+        // Four days with spend, one bar segment each (the failed request costs nothing).
         await Assertions.Expect(page.Locator("#chart rect")).ToHaveCountAsync(4);
-        await Assertions.Expect(page.Locator("#models tbody tr").First.Locator("td").Nth(4)).ToHaveTextAsync("\u2014");
+        // p50 and p95 from the stored window: one request of 2.4 s for the top model; 0.7 s and 2.4 s for the top agent
+        // (both of its ranks are the lower one, exact); a dash for gpt-4o, none of whose requests carried a duration.
+        var topModel = page.Locator("#models tbody tr").First.Locator("td");
+        await Assertions.Expect(topModel.Nth(4)).ToHaveTextAsync("2.4 s");
+        await Assertions.Expect(topModel.Nth(5)).ToHaveTextAsync("2.4 s");
+        await Assertions.Expect(page.Locator("#agents tbody tr").First.Locator("td").Nth(4)).ToHaveTextAsync("700 ms");
+        await Assertions.Expect(page.Locator("#models tbody tr").Nth(1).Locator("td").First).ToHaveTextAsync("gpt-4o");
+        await Assertions.Expect(page.Locator("#models tbody tr").Nth(1).Locator("td").Nth(4)).ToHaveTextAsync("\u2014");
 
         // It refreshes by itself: a new event shows up without a reload.
         using (var response = await service.PostLinesAsync([ServiceHarness.Line("d-6", 10, 10, model: "gpt-4o", costMicros: 10_000, timestampMs: Ago(0))]))

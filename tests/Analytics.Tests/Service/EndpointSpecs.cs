@@ -7,6 +7,11 @@ using Analytics.Host.Stats;
 namespace Analytics.Tests.Service;
 
 /// <summary>GET /v1/stats, /metrics, /health/* and / against a real Kestrel.</summary>
+/// <remarks>
+/// Alone, not beside other specs: OpenTelemetry's meter provider listens to every meter named <c>Analytics.Usage</c> in the
+/// process, so /metrics of this host would also count the requests of a host another spec runs at the same time.
+/// </remarks>
+[Collection(AloneCollection.Name)]
 public sealed class EndpointSpecs
 {
     private static readonly long Day0 = DateTimeOffset.Parse("2026-03-01T00:00:00Z").ToUnixTimeMilliseconds();

@@ -82,10 +82,10 @@ internal sealed class ServiceHarness : IAsyncDisposable
 
     /// <summary>A usage-log line of a completed request with an id of its own.</summary>
     public static string Line(string id, long input, long output = 10, string model = "gpt-4o", string? agent = "agent-1", long? costMicros = null,
-        long? timestampMs = null)
+        long? timestampMs = null, long? durationMs = null)
     {
         var extra = (agent is null ? "" : $",\"agent_id\":\"{agent}\"") + (costMicros is null ? "" : $",\"cost_micros\":{costMicros}") +
-                    (timestampMs is null ? "" : $",\"timestamp_ms\":{timestampMs}");
+                    (timestampMs is null ? "" : $",\"timestamp_ms\":{timestampMs}") + (durationMs is null ? "" : $",\"duration_ms\":{durationMs}");
         return $"{{\"event_type\":\"llm_request_completed\",\"event_id\":\"{id}\",\"model\":\"{model}\",\"input_tokens\":{input},\"output_tokens\":{output}{extra}}}";
     }
 
