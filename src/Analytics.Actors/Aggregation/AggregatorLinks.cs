@@ -82,16 +82,20 @@ internal sealed class AggregatorLinks
     /// </summary>
     public void Send(FoldBatch batch, bool report, IActorRef self)
     {
+        // Which breakdowns it touches, read once before the first Tell: after that the batch belongs to its readers, and
+        // the last one to finish clears it.
+        var touched = 0;
         var readers = 0;
         for (var d = 0; d < Dimensions; d++)
         {
-            if (batch.Touches((StatsDimension)d)) readers++;
+            if (!batch.Touches((StatsDimension)d)) continue;
+            touched |= 1 << d;
+            readers++;
         }
-        // Before the first Tell: an aggregator may finish with it before the next one is told.
         batch.HandOver(readers);
         for (var d = 0; d < Dimensions; d++)
         {
-            if (!batch.Touches((StatsDimension)d)) continue;
+            if ((touched & (1 << d)) == 0) continue;
             var sequence = ++_sent[d];
             if (report) _requested[d] = sequence;
             _actors[d].Tell(new AggregatorActor.Fold(sequence, batch, report), self);

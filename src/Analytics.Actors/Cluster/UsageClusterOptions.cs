@@ -54,7 +54,8 @@ public sealed class UsageClusterOptions
     /// <summary>
     /// Most keys each breakdown (models, providers, agents) may hold in the cluster view: Distributed Data keeps every key
     /// in memory on every node and gossips it. Counts of further new keys are published under <c>(other)</c> and the keys
-    /// so folded are counted. Default 1,000; 1..100,000.
+    /// so folded are counted. Default 1,000; 1..10,000 (each node's record of the data keys it used grows with it, and
+    /// must fit a remoting frame with every node's).
     /// </summary>
     public int MaxKeysPerDimension { get; set; } = 1_000;
 
@@ -90,7 +91,7 @@ public sealed class UsageClusterOptions
         errors.Duration("GossipInterval", options.GossipInterval, TimeSpan.FromMilliseconds(10), TimeSpan.FromMinutes(1));
         if (options.Role is { } role && (role.Length == 0 || role.Any(char.IsWhiteSpace)))
             errors.Add("Role", $"must be a name without spaces, or left out for every node (got '{role}').");
-        errors.Range("MaxKeysPerDimension", options.MaxKeysPerDimension, 1, 100_000);
+        errors.Range("MaxKeysPerDimension", options.MaxKeysPerDimension, 1, 10_000);
         errors.Duration("ReadTimeout", options.ReadTimeout, TimeSpan.FromMilliseconds(10), TimeSpan.FromMinutes(10));
         errors.Duration("FinalPublishTimeout", options.FinalPublishTimeout, TimeSpan.FromMilliseconds(100), TimeSpan.FromMinutes(10));
     }

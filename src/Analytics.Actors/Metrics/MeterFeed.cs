@@ -36,19 +36,21 @@ internal sealed class MeterFeed
     /// </summary>
     public void Offer(MeterBatch batch)
     {
+        // Read before the hand-over: once queued, the reader may measure and release the batch (clearing it) at any time.
+        var count = batch.Count;
         // Only the reader takes samples out meanwhile, so the room can only grow between this read and the add.
-        var take = (int)Math.Min(batch.Count, _capacity - Volatile.Read(ref _queued));
+        var take = (int)Math.Min(count, _capacity - Volatile.Read(ref _queued));
         if (take > 0)
         {
             Interlocked.Add(ref _queued, take);
             if (_queue.Writer.TryWrite(new Item(batch, take)))
             {
-                if (take < batch.Count) Interlocked.Add(ref _dropped, batch.Count - take);
+                if (take < count) Interlocked.Add(ref _dropped, count - take);
                 return;
             }
             Interlocked.Add(ref _queued, -take);
         }
-        Interlocked.Add(ref _dropped, batch.Count);
+        Interlocked.Add(ref _dropped, count);
         batch.Release();
     }
 

@@ -171,8 +171,9 @@ internal sealed class LatencySketch
     /// <summary>
     /// The sketch as bytes, for the store's latency rollups: a format byte, then unsigned LEB128 varints of the zeros,
     /// the minimum, the maximum, the first occupied bucket (zig-zag: it can be negative), the number of buckets from it to
-    /// the last occupied one, and each of their counts. Only the occupied range is written, so a sketch of one hour's
-    /// requests of one key is a few hundred bytes at most (two bytes per occupied bucket up to 16,383 values in it).
+    /// the last occupied one, and each of their counts (empty ones included, one byte each). Only that range is written:
+    /// a byte or two per bucket, about 350 buckets for latencies from 1 ms to 1 s and 2,200 for the whole range of a
+    /// <see cref="long"/>, so a sketch of one key's hour is tens to hundreds of bytes and at most a few KB.
     /// </summary>
     public byte[] ToBytes()
     {
@@ -266,6 +267,8 @@ internal sealed class LatencySketch
         {
             if (at >= bytes.Length) throw new InvalidDataException($"a latency sketch ends inside its {what}");
             var b = bytes[at++];
+            // The tenth byte holds only the 64th bit: anything more is a value no long has.
+            if (shift == 63 && b > 1) break;
             value |= (ulong)(b & 0x7F) << shift;
             if (b < 0x80) return value;
         }

@@ -43,7 +43,7 @@ internal sealed class IngressPumpActor : UntypedActor
     private readonly UsageFold _fold;
     private readonly MeterHandOff _meter;
     private readonly Dictionary<string, ModelEntry> _models = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, BatchKey> _suppliedProviders = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, (BatchKey Row, string Name)> _suppliedProviders = new(StringComparer.Ordinal);
     private readonly List<IngressRecord> _deferredStops = [];
     private readonly Queue<PendingStats> _pendingStats = new();
     private AggregatorLinks _aggregators = null!;
@@ -256,24 +256,26 @@ internal sealed class IngressPumpActor : UntypedActor
             case AnalyticsEventKind.LlmRequestCompleted:
             {
                 var model = Model(r.Model!);
-                var provider = r.Provider is null ? model.Provider : SuppliedProvider(r.Provider);
+                var (provider, providerName) = r.Provider is null ? (model.Provider, model.Info.Provider) : SuppliedProvider(r.Provider);
                 var (cost, unpriced) = _prices.Cost(r, model.Info);
                 var counters = UsageCounters.ForCompleted(r.Usage, cost, unpriced, r.Duration, r.TimeToFirstToken);
                 _fold.Add(model.Row, provider, Agent(r.AgentId), new FoldedRequest(in counters, r.Duration, r.TimeToFirstToken));
                 if (_fold.Full) HandOver(report: false);
-                if (_meter.Active) Sample(r, provider.Key, cost, unpriced);
-                Emit(r, new PricedRequest(provider.Key, cost, unpriced));
+                // The provider's name, not its row's key: past the key cap that is the overflow row, and the ledger, sync
+                // and the meter must still see which provider served the request.
+                if (_meter.Active) Sample(r, providerName, cost, unpriced);
+                Emit(r, new PricedRequest(providerName, cost, unpriced));
                 break;
             }
             case AnalyticsEventKind.LlmRequestFailed:
             {
                 var model = Model(r.Model!);
-                var provider = r.Provider is null ? model.Provider : SuppliedProvider(r.Provider);
+                var (provider, providerName) = r.Provider is null ? (model.Provider, model.Info.Provider) : SuppliedProvider(r.Provider);
                 var counters = UsageCounters.ForFailed(r.Duration);
                 _fold.Add(model.Row, provider, Agent(r.AgentId), new FoldedRequest(in counters, r.Duration, null));
                 if (_fold.Full) HandOver(report: false);
-                if (_meter.Active) Sample(r, provider.Key, 0, false);
-                Emit(r, new PricedRequest(provider.Key, 0, false));
+                if (_meter.Active) Sample(r, providerName, 0, false);
+                Emit(r, new PricedRequest(providerName, 0, false));
                 break;
             }
             case AnalyticsEventKind.BudgetThresholdReached:
@@ -321,14 +323,15 @@ internal sealed class IngressPumpActor : UntypedActor
         entry.Provider = _fold.Key(StatsDimension.Provider, entry.Info.Provider);
     }
 
-    /// <summary>The row of a provider the caller named (normalised once per distinct spelling).</summary>
-    private BatchKey SuppliedProvider(string provider)
+    /// <summary>The row and canonical name of a provider the caller named (normalised once per distinct spelling).</summary>
+    private (BatchKey Row, string Name) SuppliedProvider(string provider)
     {
-        if (_suppliedProviders.TryGetValue(provider, out var row)) return row;
-        row = _fold.Key(StatsDimension.Provider, _prices.Canonical(provider));
+        if (_suppliedProviders.TryGetValue(provider, out var known)) return known;
+        var name = _prices.Canonical(provider);
+        var entry = (_fold.Key(StatsDimension.Provider, name), name);
         // Bounded like the price memo: a flood of distinct spellings is normalised every time instead of remembered.
-        if (_suppliedProviders.Count < MaxRememberedNames) _suppliedProviders.Add(provider, row);
-        return row;
+        if (_suppliedProviders.Count < MaxRememberedNames) _suppliedProviders.Add(provider, entry);
+        return entry;
     }
 
     private BatchKey? Agent(string? agent) => agent is null ? null : _fold.Key(StatsDimension.Agent, agent);

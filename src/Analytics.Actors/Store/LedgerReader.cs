@@ -226,9 +226,11 @@ internal static class LedgerReader
             {
                 sketch = LatencySketch.FromBytes((byte[])r.GetValue(4));
             }
-            catch (InvalidDataException ex)
+            catch (InvalidDataException)
             {
-                throw new InvalidDataException($"{table} row ({bucket} {r.GetInt64(0)}, {row.Dimension} '{row.Key}', {row.Metric}) holds no readable sketch: {ex.Message}", ex);
+                // Only a file edited by hand holds one. As the writer does, leave it out rather than fail the window:
+                // the counters are unaffected, that key's percentiles lack that bucket, and its next write replaces it.
+                continue;
             }
             if (!result.TryGetValue(b, out var rows)) result[b] = rows = [];
             MergeInto(rows, row, sketch);

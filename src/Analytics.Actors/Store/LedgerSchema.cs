@@ -28,8 +28,11 @@ internal enum Delivery
 /// </summary>
 internal static class LedgerSchema
 {
-    /// <summary>The version this code writes; a file with a higher one was written by a newer release.</summary>
-    public const long Version = 1;
+    /// <summary>
+    /// The version this code writes; a file with a higher one was written by a newer release. 2 added the latency tables:
+    /// a release that knows only 1 refuses such a file rather than add requests to it whose latencies it would not store.
+    /// </summary>
+    public const long Version = 2;
 
     /// <summary>The marker table: a file without it but with other tables belongs to someone else.</summary>
     public const string MetaTable = "analytics_meta";
@@ -131,7 +134,8 @@ internal static class LedgerSchema
             foreach (var column in CounterColumns()) sql.Append(", ").Append(column).Append(" INTEGER NOT NULL DEFAULT 0");
             yield return sql.Append($", PRIMARY KEY ({bucket}, key)) WITHOUT ROWID").ToString();
         }
-        // Added after the first release: a file written before has no latencies for its older buckets (they show none).
+        // Added after the first release: a file written before has no latencies for the requests it held then, so a
+        // window reaching back before the upgrade has percentiles of the later requests only (none when it has none).
         foreach (var (table, bucket) in LatencyTables)
         {
             yield return $"CREATE TABLE IF NOT EXISTS {table} ({bucket} INTEGER NOT NULL, dimension INTEGER NOT NULL, key TEXT NOT NULL, " +

@@ -121,7 +121,11 @@ internal sealed class UsageCounterMap : IReplicatedData<UsageCounterMap>, IRemov
         var rows = Rows.ToBuilder();
         foreach (var (key, row) in Rows)
         {
-            if (row.ContainsKey(removedNode)) rows[key] = row.Remove(removedNode);
+            if (!row.ContainsKey(removedNode)) continue;
+            var rest = row.Remove(removedNode);
+            // A row left with no node is no row: otherwise the map differs from one that never had it.
+            if (rest.IsEmpty) rows.Remove(key);
+            else rows[key] = rest;
         }
         return new UsageCounterMap(rows.ToImmutable());
     }
@@ -160,8 +164,11 @@ internal sealed class UsageCounterMap : IReplicatedData<UsageCounterMap>, IRemov
             var rowHash = StringComparer.Ordinal.GetHashCode(key);
             foreach (var (node, vector) in row)
             {
+                // Up to the last non-zero count: Equals treats a missing trailing counter as 0, so the hash must too.
+                var length = vector.Length;
+                while (length > 0 && vector[length - 1] == 0) length--;
                 long total = 0;
-                foreach (var v in vector) total = unchecked(total * 31 + v);
+                for (var i = 0; i < length; i++) total = unchecked(total * 31 + vector[i]);
                 rowHash ^= HashCode.Combine(node, total);
             }
             hash ^= rowHash;

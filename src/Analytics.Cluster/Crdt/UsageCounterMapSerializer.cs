@@ -47,13 +47,15 @@ internal sealed class UsageCounterMapSerializer(ExtendedActorSystem system) : Se
         using (var w = new BinaryWriter(buffer, Encoding.UTF8, leaveOpen: true))
         {
             w.Write(Version);
+            // Equal maps must give equal bytes in every process: the replicator compares digests of the serialized value to
+            // tell whether two replicas agree, and dictionary order follows string hashes, which each process seeds
+            // randomly. So nodes, rows and each row's nodes are written sorted, and vectors without trailing zeros.
+            var sortedNodes = new SortedSet<UniqueAddress>(NodeOrder.Instance);
+            foreach (var row in map.Rows.Values) sortedNodes.UnionWith(row.Keys);
             var nodes = new Dictionary<UniqueAddress, int>();
-            foreach (var row in map.Rows.Values)
-            {
-                foreach (var node in row.Keys) nodes.TryAdd(node, nodes.Count);
-            }
+            foreach (var node in sortedNodes) nodes.Add(node, nodes.Count);
             w.Write7BitEncodedInt(nodes.Count);
-            foreach (var (node, _) in nodes.OrderBy(n => n.Value))
+            foreach (var node in sortedNodes)
             {
                 var a = node.Address;
                 w.Write(a.Protocol);
@@ -63,15 +65,17 @@ internal sealed class UsageCounterMapSerializer(ExtendedActorSystem system) : Se
                 w.Write(node.Uid);
             }
             w.Write7BitEncodedInt(map.Rows.Count);
-            foreach (var (key, row) in map.Rows)
+            foreach (var (key, row) in map.Rows.OrderBy(r => r.Key, StringComparer.Ordinal))
             {
                 w.Write(key);
                 w.Write7BitEncodedInt(row.Count);
-                foreach (var (node, vector) in row)
+                foreach (var (node, vector) in row.OrderBy(n => nodes[n.Key]))
                 {
                     w.Write7BitEncodedInt(nodes[node]);
-                    w.Write7BitEncodedInt(vector.Length);
-                    foreach (var v in vector) w.Write7BitEncodedInt64(v);
+                    var length = vector.Length;
+                    while (length > 0 && vector[length - 1] == 0) length--;
+                    w.Write7BitEncodedInt(length);
+                    for (var i = 0; i < length; i++) w.Write7BitEncodedInt64(vector[i]);
                 }
             }
         }
@@ -131,5 +135,22 @@ internal sealed class UsageCounterMapSerializer(ExtendedActorSystem system) : Se
         var n = r.Read7BitEncodedInt();
         if (n < 0 || n > max) throw new SerializationException($"a count of {n} is out of range (0..{max})");
         return n;
+    }
+}
+
+/// <summary>A total order of cluster nodes that is the same in every process: address text, then uid.</summary>
+internal sealed class NodeOrder : IComparer<UniqueAddress>
+{
+    /// <summary>The one instance.</summary>
+    public static readonly NodeOrder Instance = new();
+
+    /// <inheritdoc />
+    public int Compare(UniqueAddress? x, UniqueAddress? y)
+    {
+        if (ReferenceEquals(x, y)) return 0;
+        if (x is null) return -1;
+        if (y is null) return 1;
+        var byAddress = string.CompareOrdinal(x.Address.ToString(), y.Address.ToString());
+        return byAddress != 0 ? byAddress : x.Uid.CompareTo(y.Uid);
     }
 }

@@ -181,8 +181,14 @@ internal sealed class UsagePublisherActor : UntypedActor, IWithTimers
                 _status.Timeout();
                 _unconfirmed.Add(key);
                 break;
+            case StoreFailure:
+                // A durable store failed after the replicator applied the update in memory: like a timeout, it spreads by
+                // gossip, and sending it again would count it twice.
+                _log.Warning("Cluster publish of {Key} was applied but not stored durably ({Response}); it is not sent again", key.Id, response);
+                _unconfirmed.Add(key);
+                break;
             default:
-                // Refused before it was applied (the modify function failed, or a durable store did): unpublished again.
+                // Refused before it was applied (the modify function failed, or the data was deleted): unpublished again.
                 _log.Error("Cluster publish of {Key} was refused by the replicator ({Response}); its counts are published in the next round", key.Id, response);
                 if (_round is not null) _plan.Revert(_round, key);
                 _unconfirmed.Add(key);

@@ -152,6 +152,50 @@ public sealed class UsageCounterMapSpecs
         Assert.Equal(map.ModifiedByNodes, back.ModifiedByNodes);
     }
 
+    [Theory]
+    [MemberData(nameof(Seeds))]
+    public void Equal_maps_give_equal_bytes_with_rows_and_nodes_in_an_order_every_process_shares(int seed)
+    {
+        var replicas = Replicas(seed);
+        var map = replicas[0].Merge(replicas[1]).Merge(replicas[2]);
+        // The same counts with trailing zero counters (a node of a release with more counters): an equal map.
+        var wider = UsageCounterMap.Empty;
+        foreach (var (key, row) in map.Rows)
+        {
+            foreach (var (node, vector) in row) wider = wider.Merge(UsageCounterMap.Empty.Increment(node, [new(key, [.. vector, 0, 0])]));
+        }
+
+        var bytes = UsageCounterMapSerializer.Write(map);
+
+        Assert.Equal(map, wider);
+        Assert.Equal(map.GetHashCode(), wider.GetHashCode());
+        Assert.Equal(bytes, UsageCounterMapSerializer.Write(wider));
+        // Rows in ordinal order of their keys, not in the dictionary's (hash-seeded, so per-process) order.
+        var offsets = map.Rows.Keys.Order(StringComparer.Ordinal).Select(k => IndexOf(bytes, System.Text.Encoding.UTF8.GetBytes(k))).ToList();
+        Assert.All(offsets, o => Assert.True(o > 0));
+        Assert.Equal(offsets.Order(), offsets);
+    }
+
+    [Fact]
+    public void Pruning_cleanup_removes_a_row_left_without_nodes()
+    {
+        var map = UsageCounterMap.Empty.Increment(A, [new("only-a", [1, 2])]).Increment(B, [new("shared", [3])]).Increment(A, [new("shared", [4])]);
+
+        var cleaned = map.PruningCleanup(A);
+
+        Assert.False(cleaned.Rows.ContainsKey("only-a"));
+        Assert.Equal(UsageCounterMap.Empty.Increment(B, [new("shared", [3])]), cleaned);
+    }
+
+    private static int IndexOf(byte[] haystack, byte[] needle)
+    {
+        for (var i = 0; i + needle.Length <= haystack.Length; i++)
+        {
+            if (haystack.AsSpan(i, needle.Length).SequenceEqual(needle)) return i;
+        }
+        return -1;
+    }
+
     [Fact]
     public void Bytes_that_are_not_a_map_are_refused_with_a_serialization_error()
     {

@@ -49,6 +49,27 @@ public sealed class KeyCapSpecs(ITestOutputHelper output) : PumpHarness(output)
     }
 
     [Fact]
+    public async Task Events_past_the_provider_cap_still_name_their_provider_for_the_ledger_sync_and_the_meter()
+    {
+        var (recorder, pump) = StartPump(options: new AnalyticsOptions { MaxKeysPerBreakdown = 1 });
+        using var subscription = recorder.Subscribe(llmEventsOnly: true);
+        recorder.RecordCompleted("gpt-4o", 10, 1);                                                       // openai: the one row
+        recorder.RecordCompleted("claude-sonnet-4-5", 10, 1);                                            // anthropic, from the catalog
+        recorder.RecordCompleted("custom-model", 10, 1, new RequestAttribution { Provider = "Mistral" }); // named by the caller
+        recorder.RecordFailed("claude-sonnet-4-5", new RequestAttribution(), new RequestFailure { ErrorCode = "overloaded" });
+
+        var stats = await StatsAsync(pump);
+        var providers = new List<string>();
+        while (providers.Count < 4 && await subscription.Reader.WaitToReadAsync())
+        {
+            while (subscription.Reader.TryRead(out var e)) providers.Add(e is LlmRequestCompleted c ? c.Provider : ((LlmRequestFailed)e).Provider);
+        }
+
+        Assert.Equal(3, stats.ByProvider[UsageFold.OverflowKey].Requests); // the rows are capped...
+        Assert.Equal(["openai", "anthropic", "mistral", "anthropic"], providers); // ...the events are not
+    }
+
+    [Fact]
     public async Task A_model_counted_under_other_is_still_priced_by_its_own_name()
     {
         var (recorder, pump) = StartPump(options: new AnalyticsOptions { MaxKeysPerBreakdown = 1 });

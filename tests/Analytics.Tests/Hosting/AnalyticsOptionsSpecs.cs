@@ -161,7 +161,7 @@ public sealed class AnalyticsOptionsSpecs
         Assert.Contains("Analytics:Cluster:Seeds:1 must be akka.tcp://<actor system name>@host:port (got 'akka.tcp://analytics@10.0.0.5').", e.Failures);
         Assert.Contains("Analytics:Cluster:PublishInterval must be between 00:00:00.0100000 and 01:00:00 (got 00:00:00).", e.Failures);
         Assert.Contains("Analytics:Cluster:Role must be a name without spaces, or left out for every node (got 'two words').", e.Failures);
-        Assert.Contains("Analytics:Cluster:MaxKeysPerDimension must be between 1 and 100000 (got 0).", e.Failures);
+        Assert.Contains("Analytics:Cluster:MaxKeysPerDimension must be between 1 and 10000 (got 0).", e.Failures);
         Assert.Contains("Analytics:Cluster:FinalPublishTimeout must be between 00:00:00.1000000 and 00:10:00 (got 00:20:00).", e.Failures);
         Assert.Equal(8, e.Failures.Count());
     }
