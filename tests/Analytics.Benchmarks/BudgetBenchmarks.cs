@@ -151,9 +151,10 @@ public class BudgetReadBenchmarks
 
 /// <summary>
 /// Benchmark 9b: what budgets cost the pump, as benchmark 7a measures the meter: <see cref="Events"/> requests recorded,
-/// folded by the real pump and seen by an Ask (Mean is time per request), with no tap, with the budget evaluator's tap
-/// alone, with the meter's alone (the default host), and with both. <see cref="FoldUntilEvaluated"/> also waits until
-/// the evaluator handled every request. Four budgets count each request.
+/// folded by the real pump and seen by an Ask (Mean is time per request), with no feed, with the budget evaluator's feed
+/// alone (the pump's samples, as without a store, or a tap of events, as with one), with the meter's alone (the default
+/// host), and with the meter and the budgets. <see cref="FoldUntilEvaluated"/> also waits until the evaluator handled
+/// every request. Four budgets count each request.
 /// </summary>
 [Config(typeof(PumpFold.Config))]
 public class BudgetPumpBenchmarks
@@ -162,11 +163,15 @@ public class BudgetPumpBenchmarks
 
     private ServiceProvider? _services;
     private MetricsPipeline? _meter;
-    private TapBudgetFeed? _feed;
+    private IBudgetFeed? _feed;
     private BudgetRunner? _runner;
     private PumpFold _fold = null!;
 
-    [Params("none", "budgets", "meter", "meter+budgets")]
+    /// <summary>
+    /// <c>budgets</c>: the budgets' feed a host without a store uses (the pump's samples); <c>budgets(events)</c>: the one
+    /// it uses with the store (a tap of events; alone here, so this case pays for the event objects).
+    /// </summary>
+    [Params("none", "budgets", "budgets(events)", "meter", "meter+budgets")]
     public string Taps { get; set; } = "none";
 
     [GlobalSetup]
@@ -189,7 +194,7 @@ public class BudgetPumpBenchmarks
                 new("openai", BudgetScope.Provider, "openai", BudgetWindow.Hour, long.MaxValue / 2, [50, 80, 100]),
                 new("anthropic", BudgetScope.Provider, "anthropic", BudgetWindow.Week, long.MaxValue / 2, [50, 80, 100]),
             ];
-            _feed = new TapBudgetFeed(recorder, Events);
+            _feed = Taps == "budgets(events)" ? new TapBudgetFeed(recorder, Events) : new SampleBudgetFeed(recorder, Events);
             _runner = new BudgetRunner(_feed, new BudgetEvaluator(budgets, TimeProvider.System), new BudgetBoard(budgets, TimeProvider.System), null, recorder, null,
                 TimeProvider.System, NullLogger.Instance);
             _runner.Start();

@@ -62,7 +62,9 @@ internal static class BudgetRegistration
 
         var evaluator = new BudgetEvaluator(definitions, time, resume);
         var board = new BudgetBoard(definitions, time);
-        var feed = new TapBudgetFeed(recorder, budgets.QueueCapacity);
+        // With the store the evaluator checks event ids against the ledger, so it reads the events the store's tap makes
+        // anyway; without it the pump's samples are enough, and far cheaper for the pump than an event per request.
+        IBudgetFeed feed = resume is null ? new SampleBudgetFeed(recorder, budgets.QueueCapacity) : new TapBudgetFeed(recorder, budgets.QueueCapacity);
         BudgetWebhook? webhook = null;
         if (budgets.WebhookUri is { } url)
         {

@@ -20,9 +20,25 @@ internal sealed class MeterFeed
     private readonly int _capacity;
     private long _queued;
     private long _dropped;
+    private long _accepted;
 
     /// <summary>Creates a feed holding at most <paramref name="capacity"/> samples.</summary>
-    public MeterFeed(int capacity) => _capacity = capacity;
+    /// <param name="capacity">Most samples waiting.</param>
+    /// <param name="wantsTimestamps">Whether its reader needs <see cref="MeterSample.TimestampMs"/> (the pump then reads the clock for them).</param>
+    public MeterFeed(int capacity, bool wantsTimestamps = false)
+    {
+        _capacity = capacity;
+        WantsTimestamps = wantsTimestamps;
+    }
+
+    /// <summary>Whether the samples it gets must carry their timestamps.</summary>
+    public bool WantsTimestamps { get; }
+
+    /// <summary>Samples queued so far (what the reader will have had once it caught up).</summary>
+    public long Accepted => Volatile.Read(ref _accepted);
+
+    /// <summary>Samples waiting for the reader.</summary>
+    public long Queued => Volatile.Read(ref _queued);
 
     /// <summary>The reader's end.</summary>
     public ChannelReader<Item> Reader => _queue.Reader;
@@ -45,6 +61,7 @@ internal sealed class MeterFeed
             Interlocked.Add(ref _queued, take);
             if (_queue.Writer.TryWrite(new Item(batch, take)))
             {
+                Interlocked.Add(ref _accepted, take);
                 if (take < count) Interlocked.Add(ref _dropped, count - take);
                 return;
             }
@@ -81,11 +98,17 @@ internal sealed class MeterHandOff(TapRegistry<MeterFeed> registry)
     /// <summary>True when some meter wants samples this batch.</summary>
     public bool Active => _feeds.Length > 0;
 
+    /// <summary>True when some feed of this batch wants the samples' timestamps.</summary>
+    public bool Timestamps { get; private set; }
+
     /// <summary>At the start of a drain: the feeds this batch goes to (one registry read per batch, not per request).</summary>
     public void Begin()
     {
         HandOver();
         _feeds = registry.Current;
+        var timestamps = false;
+        foreach (var feed in _feeds) timestamps |= feed.WantsTimestamps;
+        Timestamps = timestamps;
     }
 
     /// <summary>The next sample, to fill in place (every field); only while <see cref="Active"/>.</summary>

@@ -17,7 +17,7 @@ internal sealed class EventMaterializer(TimeProvider time)
     public AnalyticsEvent Materialize(in IngressRecord r, in PricedRequest priced, in UsageCounters totals)
     {
         var id = r.EventId ?? r.Prebuilt?.EventId ?? NewEventId();
-        var stamp = Stamp(r.TimestampMs != 0 ? r.TimestampMs : r.Prebuilt?.TimestampMs ?? 0);
+        var stamp = TimestampOf(r);
         return r.Kind switch
         {
             AnalyticsEventKind.LlmRequestCompleted => new LlmRequestCompleted
@@ -61,6 +61,9 @@ internal sealed class EventMaterializer(TimeProvider time)
             _ => r.Prebuilt!.EventId == id && r.Prebuilt.TimestampMs == stamp ? r.Prebuilt : r.Prebuilt with { EventId = id, TimestampMs = stamp },
         };
     }
+
+    /// <summary>The timestamp the event of <paramref name="r"/> carries (for feeds that take samples, not events).</summary>
+    public long TimestampOf(in IngressRecord r) => Stamp(r.TimestampMs != 0 ? r.TimestampMs : r.Prebuilt?.TimestampMs ?? 0);
 
     private long Stamp(long timestampMs) => timestampMs != 0 ? timestampMs : time.GetUtcNow().ToUnixTimeMilliseconds();
 

@@ -355,6 +355,7 @@ internal sealed class IngressPumpActor : UntypedActor
         // The ring's "not measured" is -1 too.
         s.DurationMs = r.DurationMs;
         s.TimeToFirstTokenMs = r.TimeToFirstTokenMs;
+        s.TimestampMs = _meter.Timestamps ? _materializer.TimestampOf(r) : 0;
     }
 
     /// <summary>Hands the event to every tap; materialised only when someone listens.</summary>

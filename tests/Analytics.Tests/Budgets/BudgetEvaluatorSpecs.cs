@@ -1,4 +1,5 @@
 using Analytics.Actors.Budgets;
+using Analytics.Actors.Metrics;
 using Microsoft.Extensions.Time.Testing;
 
 namespace Analytics.Tests.Budgets;
@@ -184,5 +185,32 @@ public sealed class BudgetEvaluatorSpecs
         Assert.Equal(2, feed.Taken);
         feed.Detach();
         Assert.Empty(recorder.Taps.Current);
+    }
+
+    [Fact]
+    public void The_sample_feed_takes_what_fits_skips_failed_requests_and_gives_each_batch_back_once_read()
+    {
+        var recorder = new UsageRecorder(64);
+        var feed = new SampleBudgetFeed(recorder, capacity: 2);
+        feed.Attach();
+        var pumpSide = Assert.Single(recorder.MeterFeeds.Current);
+        Assert.True(pumpSide.WantsTimestamps);
+        var pool = MeterBatch.NewPool(retain: 1);
+        var batch = pool.Rent();
+        batch.Add() = new MeterSample { Model = "m", Provider = "openai", Failed = true, TimestampMs = 1 };
+        batch.Add() = new MeterSample { Model = "m", Provider = "openai", Agent = "a", CostMicros = 7, TimestampMs = 2 };
+        batch.Add() = new MeterSample { Model = "m", Provider = "openai", CostMicros = 9, TimestampMs = 3 };
+        batch.HandOver(1);
+        pumpSide.Offer(batch);
+
+        Assert.Equal((2L, 1L), (feed.Accepted, feed.Dropped)); // the first two fit
+        Assert.True(feed.TryRead(out var r));
+        Assert.Equal(new SpendRecord(null, 2, 7, "m", "openai", "a"), r);
+        Assert.False(feed.TryRead(out _));
+        Assert.Equal(2, feed.Taken);
+        Assert.Same(batch, pool.Rent()); // back in its pool, emptied
+        Assert.Equal(0, batch.Count);
+        feed.Detach();
+        Assert.Empty(recorder.MeterFeeds.Current);
     }
 }
