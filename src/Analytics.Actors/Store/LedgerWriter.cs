@@ -14,8 +14,8 @@ internal readonly record struct BatchWritten(int Inserted, int Duplicates, int E
 
 /// <summary>
 /// Everything that writes the ledger, always on the writer connection under its gate: one transaction per batch
-/// (ledger rows by event id with <c>INSERT OR IGNORE</c>, and the hourly and daily rollups of exactly the rows inserted, so a
-/// replayed id is neither stored nor counted twice), delivery marks, and retention.
+/// (ledger rows by event id with <c>INSERT OR IGNORE</c>, and the hourly and daily rollups and latency sketches of exactly
+/// the rows inserted, so a replayed id is neither stored nor counted twice), delivery marks, and retention.
 /// </summary>
 /// <remarks>
 /// The batch insert binds values through SQLitePCL's raw API on the connection's own handle: measured, that commits
