@@ -29,6 +29,8 @@ internal sealed class UsagePublisherActor : UntypedActor, IWithTimers
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly Dictionary<string, UsageCounterMapKey> _waiting = [];
     private readonly List<UsageCounterMapKey> _unconfirmed = [];
+    // Data keys the replicator refused during the final publish: their counts cannot be published any more.
+    private readonly SortedSet<string> _refusedInFinal = new(StringComparer.Ordinal);
 
     private long _attempt;
     private bool _busy;
@@ -191,6 +193,8 @@ internal sealed class UsagePublisherActor : UntypedActor, IWithTimers
                 // Refused before it was applied (the modify function failed, or the data was deleted): unpublished again.
                 _log.Error("Cluster publish of {Key} was refused by the replicator ({Response}); its counts are published in the next round", key.Id, response);
                 if (_round is not null) _plan.Revert(_round, key);
+                // In the final publish no later round comes to send it again: the outcome must say so.
+                if (_final is not null) _refusedInFinal.Add(key.Id);
                 _unconfirmed.Add(key);
                 break;
         }
@@ -208,6 +212,10 @@ internal sealed class UsagePublisherActor : UntypedActor, IWithTimers
         }
         switch (_final.Stage)
         {
+            case FinalStage.WritingAll or FinalStage.WritingMajority when _refusedInFinal.Count > 0 && _unconfirmed.Count == 0:
+                Finish(ClusterFinalPublish.NotAcknowledged,
+                    $"the replicator refused {_refusedInFinal.Count} data keys ({string.Join(", ", _refusedInFinal)}); the counts they held since the last publish are on this node only");
+                break;
             case FinalStage.WritingAll when _unconfirmed.Count == 0:
                 Finish(ClusterFinalPublish.AcknowledgedByAll, null);
                 break;
