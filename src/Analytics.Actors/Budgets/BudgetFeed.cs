@@ -119,9 +119,9 @@ internal sealed class TapBudgetFeed : IBudgetFeed
 internal sealed class SampleBudgetFeed(UsageRecorder recorder, int capacity) : IBudgetFeed
 {
     private readonly MeterFeed _feed = new(capacity, wantsTimestamps: true);
+    // The batch being read (its Batch is null between batches) and the next sample of it.
     private MeterFeed.Item _item;
     private int _next;
-    private bool _holding;
     private long _taken;
 
     public long Accepted => _feed.Accepted;
@@ -134,7 +134,7 @@ internal sealed class SampleBudgetFeed(UsageRecorder recorder, int capacity) : I
     {
         while (true)
         {
-            if (!_holding)
+            if (_item.Batch is null)
             {
                 if (!_feed.Reader.TryRead(out _item))
                 {
@@ -143,7 +143,6 @@ internal sealed class SampleBudgetFeed(UsageRecorder recorder, int capacity) : I
                 }
                 _feed.Taken(_item);
                 _next = 0;
-                _holding = true;
             }
             var samples = _item.Batch.Samples[.._item.Count];
             while (_next < samples.Length)
@@ -160,7 +159,7 @@ internal sealed class SampleBudgetFeed(UsageRecorder recorder, int capacity) : I
     }
 
     public ValueTask<bool> WaitToReadAsync(CancellationToken cancellationToken)
-        => _holding ? ValueTask.FromResult(true) : _feed.Reader.WaitToReadAsync(cancellationToken);
+        => _item.Batch is not null ? ValueTask.FromResult(true) : _feed.Reader.WaitToReadAsync(cancellationToken);
 
     // The feed takes what fits of each batch, so room for what is in flight is room for all of it.
     public bool HasRoom(long inFlight) => _feed.Queued + inFlight + Math.Min(64, capacity / 4) <= capacity;
@@ -176,7 +175,6 @@ internal sealed class SampleBudgetFeed(UsageRecorder recorder, int capacity) : I
     /// <summary>Done with the batch in hand: back to the pump's pool once every feed is.</summary>
     private void Release()
     {
-        _holding = false;
         _item.Batch.Release();
         _item = default;
     }

@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using System.Runtime.InteropServices;
 using Analytics.Actors.Percentiles;
 using Analytics.Contracts;
 using Microsoft.Data.Sqlite;
@@ -239,7 +240,7 @@ internal static class LedgerReader
 
     private static void MergeInto(Dictionary<LatencyRow, LatencySketch> sketches, LatencyRow row, LatencySketch sketch)
     {
-        ref var sum = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(sketches, row, out _);
+        ref var sum = ref CollectionsMarshal.GetValueRefOrAddDefault(sketches, row, out _);
         sum ??= new LatencySketch();
         sum.Merge(sketch);
     }
